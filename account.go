@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sessionlab/db"
+)
+
+// deviceView is one of the user's live sessions, as "your devices" shows it.
+type deviceView struct {
+	Key, KeyPrefix, UserAgent, Instance string
+	Current                             bool
+	Session                             db.Session
+}
+
+func (a *app) accountShow(c *fiber.Ctx) error {
+	rs := state(c)
+	rows, err := a.db.SessionsOfUser(c.UserContext(), rs.sess.userID(), a.now())
+	if err != nil {
+		return err
+	}
+	devices := make([]deviceView, 0, len(rows))
+	for _, r := range rows {
+		devices = append(devices, deviceView{Key: r.Key, KeyPrefix: prefix(r.Key), UserAgent: browserName(r.UserAgent), Instance: r.Instance, Current: r.Key == rs.sess.row.Key, Session: r})
+	}
+	return a.render(c, fiber.StatusOK, "account", "Your account", fiber.Map{"Devices": devices})
+}
+
+// accountEndSession ends one of the user's own sessions (a lost phone).
+func (a *app) accountEndSession(c *fiber.Ctx) error {
+	key := string(c.Request().PostArgs().Peek("session"))
+	if len(key) != 64 {
+		return fiber.NewError(fiber.StatusBadRequest, "Pick a session from the list to end. Nothing was changed.")
+	}
+	var ended bool
+	err := a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
+		if key == s.row.Key {
+			return fiber.NewError(fiber.StatusBadRequest, "That is the session you are using: log out instead.")
+		}
+		var err error
+		ended, err = tx.DeleteUserSession(ctx, s.userID(), key)
+		if err != nil {
+			return err
+		}
+		if ended {
+			state(c).record("session.ended", map[string]string{"by": "account", "count": "1", "username": s.username(), "prefix": prefix(key)})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !ended {
+		return fiber.NewError(fiber.StatusNotFound, "No such session of yours (it may have ended already). Nothing was changed.")
+	}
+	return a.redirect(c, "/account")
+}
+
+// accountEndOthers logs out every other browser of this user.
+func (a *app) accountEndOthers(c *fiber.Ctx) error {
+	err := a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
+		n, err := tx.DeleteOtherSessions(ctx, s.userID(), s.row.Key)
+		if err != nil {
+			return err
+		}
+		state(c).record("session.ended", map[string]string{"by": "account", "count": strconv.FormatInt(n, 10), "username": s.username()})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return a.redirect(c, "/account")
+}

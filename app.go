@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/template/html/v2"
+
+	"sessionlab/db"
+)
+
+// config is everything the flags and environment decide.
+type config struct {
+	Addr            string
+	DBURL           string
+	SecureCookies   bool
+	Instance        string
+	InstructorToken string
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	Dev             bool // reload templates from disk on every render
+}
+
+// timeouts are the session lifetimes; the instructor may change them live.
+type timeouts struct {
+	Idle, Absolute time.Duration
+}
+
+// app holds every dependency; handlers are its methods.
+type app struct {
+	cfg      config
+	db       *db.DB
+	log      *slog.Logger
+	now      func() time.Time // injectable clock for the timeout tests
+	boot     string           // identifies this server start
+	products []db.Product
+	byID     map[int64]db.Product
+	tmo      atomic.Pointer[timeouts]
+	limiter  *loginLimiter
+	hashSem  chan struct{} // bounds concurrent bcrypt work: about one per core
+	fiber    *fiber.App
+}
+
+// newApp builds the application on an open database.
+func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
+	if cfg.Instance == "" {
+		cfg.Instance = defaultInstance(cfg.Addr)
+	}
+	a := &app{
+		cfg:     cfg,
+		db:      database,
+		log:     logger,
+		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		boot:    newID()[:12],
+		limiter: newLoginLimiter(10, time.Minute),
+		hashSem: make(chan struct{}, max(1, runtime.NumCPU())),
+	}
+	a.tmo.Store(&timeouts{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout})
+	ps, err := database.Products(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+	// The catalog never changes while the server runs: keep it in memory so a
+	// page view reads only the session (and a user's cart).
+	a.products = ps
+	a.byID = make(map[int64]db.Product, len(ps))
+	for _, p := range ps {
+		a.byID[p.ID] = p
+	}
+	engine, err := newViews(cfg.Dev)
+	if err != nil {
+		return nil, err
+	}
+	a.fiber = fiber.New(fiber.Config{
+		Views:                 engine,
+		ErrorHandler:          a.handleError,
+		BodyLimit:             64 * 1024,
+		ReadBufferSize:        8192, // a huge Cookie header gets 431, not a crash
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          15 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		DisableStartupMessage: true,
+		AppName:               "Session Lab",
+	})
+	a.routes()
+	return a, nil
+}
+
+func (a *app) timeouts() timeouts { return *a.tmo.Load() }
+
+// newViews parses the embedded templates once, failing fast: Fiber would
+// only log a warning and answer every page with an error later.
+func newViews(dev bool) (*html.Engine, error) {
+	var engine *html.Engine
+	if dev {
+		engine = html.New("./views", ".html")
+		engine.Reload(true)
+	} else {
+		sub, err := fs.Sub(viewsFS, "views")
+		if err != nil {
+			return nil, err
+		}
+		engine = html.NewFileSystem(http.FS(sub), ".html")
+	}
+	engine.AddFunc("money", money)
+	engine.AddFunc("json", func(v any) string {
+		b, _ := json.MarshalIndent(v, "", "  ")
+		return string(b)
+	})
+	engine.AddFunc("ago", ago)
+	engine.AddFunc("mul", func(a int64, b int) int64 { return a * int64(b) })
+	if err := engine.Load(); err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	return engine, nil
+}
+
+func money(cents int64) string {
+	return fmt.Sprintf("$%d.%02d", cents/100, cents%100)
+}
+
+func ago(t time.Time) string {
+	d := time.Since(t).Round(time.Second)
+	switch {
+	case d < 2*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	default:
+		return fmt.Sprintf("%dh%02dm ago", int(d.Hours()), int(d.Minutes())%60)
+	}
+}

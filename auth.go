@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sessionlab/db"
+)
+
+func (a *app) loginShow(c *fiber.Ctx) error {
+	return a.render(c, fiber.StatusOK, "login", "Log in", fiber.Map{"Next": safeNext(c.Query("next"))})
+}
+
+// loginPost checks the password, then rotates the session ID, sets the user
+// and merges the anonymous cart into the account, all in one transaction.
+func (a *app) loginPost(c *fiber.Ctx) error {
+	args := c.Request().PostArgs()
+	username := strings.TrimSpace(string(args.Peek("username")))
+	password := string(args.Peek("password"))
+	next := safeNext(string(args.Peek("next")))
+	if username == "" || password == "" || len(username) > 64 || len(password) > 256 {
+		return a.loginFailed(c, fiber.StatusBadRequest, username, next, "Enter a username and a password (at most 64 and 256 characters).")
+	}
+	now := a.now()
+	keys := []string{"user:" + strings.ToLower(username), "addr:" + c.IP()}
+	if blocked, wait := a.limiter.blocked(now, keys...); blocked {
+		secs := int(wait.Seconds()) + 1
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		return fiber.NewError(fiber.StatusTooManyRequests, "Too many failed logins for this account or from your address. Wait "+strconv.Itoa(secs)+" seconds and try again. (Throttling is how a server slows down password guessing.)")
+	}
+	user, err := a.authenticate(c.UserContext(), username, password)
+	if errors.Is(err, db.ErrInvalidCredentials) {
+		a.limiter.fail(now, keys...)
+		a.recordNow(c, "login.failed", map[string]string{"username": truncate(username, 64)})
+		return a.loginFailed(c, fiber.StatusUnauthorized, username, next, "That username and password do not match. Your session stays anonymous.")
+	}
+	if err != nil {
+		return err
+	}
+	var newSessionID string
+	err = a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
+		rs := state(c)
+		id, err := a.rotate(ctx, c, tx, s, user.ID)
+		if err != nil {
+			return err
+		}
+		newSessionID = id
+		s.row.Username.String, s.row.Username.Valid = user.Username, true
+		rs.record("login.succeeded", map[string]string{"username": user.Username})
+		if n := len(s.data.Cart); n > 0 {
+			for _, l := range s.data.Cart {
+				if err := tx.AddToCart(ctx, user.ID, l.ProductID, l.Quantity); err != nil {
+					return err
+				}
+			}
+			s.data.Cart = nil
+			rs.record("cart.merged", map[string]string{"items": strconv.Itoa(n), "username": user.Username})
+		}
+		return a.mergeProgress(ctx, tx, s)
+	})
+	if err != nil {
+		return err
+	}
+	state(c).id = newSessionID
+	a.setSessionCookie(c, newSessionID)
+	a.log.Info("login", "user", user.Username, "key_prefix", prefix(state(c).sess.row.Key))
+	return a.redirect(c, next)
+}
+
+// authenticate runs the bcrypt comparison with at most one hash per core at
+// a time: a burst of logins queues here instead of starving page views. A
+// login that cannot start within a few seconds gets a clear 503.
+func (a *app) authenticate(ctx context.Context, username, password string) (*db.User, error) {
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case a.hashSem <- struct{}{}:
+	case <-t.C:
+		return nil, fiber.NewError(fiber.StatusServiceUnavailable, "The server is busy checking other logins. Try again in a moment.")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-a.hashSem }()
+	return a.db.Authenticate(ctx, username, password)
+}
+
+func (a *app) loginFailed(c *fiber.Ctx, status int, username, next, msg string) error {
+	return a.render(c, status, "login", "Log in", fiber.Map{"Error": msg, "Username": username, "Next": next})
+}
+
+// logoutPost deletes the session row and expires the cookie: the ID is dead
+// on the server, so a copy of the cookie replayed later is just unknown.
+func (a *app) logoutPost(c *fiber.Ctx) error {
+	rs := state(c)
+	s := rs.sess
+	err := a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
+		rs.pending = rs.pending[:0] // a retried transaction records afresh
+		rs.record("logout", map[string]string{"username": s.username()})
+		if _, err := tx.DeleteSession(c.UserContext(), s.row.Key); err != nil {
+			return err
+		}
+		return a.commitEvents(c, tx, s, rs)
+	})
+	if err != nil {
+		return err
+	}
+	a.log.Info("logout", "user", s.username(), "key_prefix", prefix(s.row.Key))
+	rs.sess, rs.id = nil, ""
+	a.expireSessionCookie(c)
+	return a.redirect(c, "/")
+}
+
+// safeNext keeps a post-login redirect on this site: a local path only, so a
+// crafted link cannot send a fresh login to another site (open redirect).
+func safeNext(next string) string {
+	if next == "" || len(next) > 512 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.IsAbs() || u.Host != "" {
+		return "/"
+	}
+	return next
+}

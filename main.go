@@ -1,0 +1,175 @@
+// Command sessionlab is Session Lab: a small web shop that shows, on every
+// page, how HTTP remembers who you are (cookie, session record, cart).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"sessionlab/db"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	args := os.Args[1:]
+	var err error
+	switch {
+	case len(args) > 0 && args[0] == "serve":
+		err = serve(args[1:], logger)
+	case len(args) > 0 && args[0] == "db":
+		err = dbCommand(args[1:], os.Stdout)
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
+		err = fmt.Errorf("unknown command %q: use serve (the default) or db", args[0])
+	default:
+		err = serve(args, logger)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		var ec exitCode
+		if errors.As(err, &ec) {
+			os.Exit(int(ec))
+		}
+		fmt.Fprintln(os.Stderr, "sessionlab:", err)
+		os.Exit(1)
+	}
+}
+
+// exitCode ends the program with a status and no further message.
+type exitCode int
+
+func (e exitCode) Error() string { return "exit " + strconv.Itoa(int(e)) }
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	v := strings.ToLower(os.Getenv(name))
+	return v == "1" || v == "true" || v == "yes"
+}
+
+// serveFlags parses the server's flags; each has an environment variable.
+func serveFlags(args []string) (config, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var cfg config
+	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address HOST:PORT [ADDR]")
+	fs.StringVar(&cfg.DBURL, "db", env("DATABASE_URL", "sqlite:sessionlab.db"), "database URL: sqlite:PATH, sqlite::memory: or mysql://USER:PASS@HOST:PORT/DBNAME [DATABASE_URL]")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("SECURE_COOKIES"), "mark the session cookie Secure (serve over HTTPS) [SECURE_COOKIES=1]")
+	fs.StringVar(&cfg.Instance, "instance", env("INSTANCE", ""), "name shown as \"served by\" (default host:port) [INSTANCE]")
+	fs.StringVar(&cfg.InstructorToken, "instructor-token", env("INSTRUCTOR_TOKEN", ""), "fixed instructor token (default: random, printed at start) [INSTRUCTOR_TOKEN]")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("IDLE_TIMEOUT", 30*time.Minute), "end a session unused this long [IDLE_TIMEOUT]")
+	fs.DurationVar(&cfg.AbsoluteTimeout, "absolute-timeout", envDuration("ABSOLUTE_TIMEOUT", 8*time.Hour), "end any session this long after login or creation [ABSOLUTE_TIMEOUT]")
+	fs.BoolVar(&cfg.Dev, "dev", envBool("DEV"), "reload templates from ./views on every request [DEV=1]")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if cfg.IdleTimeout <= 0 || cfg.AbsoluteTimeout <= 0 {
+		return cfg, errors.New("-idle-timeout and -absolute-timeout must be positive")
+	}
+	return cfg, nil
+}
+
+func defaultInstance(addr string) string {
+	host, _ := os.Hostname()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		port = addr
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	return host + ":" + port
+}
+
+// serve runs the web server until SIGINT or SIGTERM, then lets in-flight
+// requests finish.
+func serve(args []string, logger *slog.Logger) error {
+	cfg, err := serveFlags(args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	database, err := db.Open(ctx, cfg.DBURL)
+	if err != nil {
+		return err
+	}
+	defer database.Close()
+	a, err := newApp(cfg, database, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	go a.sweep(ctx, time.Minute)
+	logger.Info("Session Lab is running", "url", "http://"+displayAddr(ln.Addr().String()), "db", database.Config.Display, "instance", a.cfg.Instance)
+	fmt.Fprintf(os.Stderr, "\n  Session Lab: open http://%s\n\n", displayAddr(ln.Addr().String()))
+	errc := make(chan error, 1)
+	go func() { errc <- a.fiber.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return a.fiber.ShutdownWithContext(sctx)
+}
+
+// displayAddr makes a listen address clickable: localhost instead of 127.0.0.1.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "127.0.0.1" || host == "::1" || host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// sweep deletes expired sessions periodically, so abandoned rows do not pile up.
+func (a *app) sweep(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.db.DeleteExpiredSessions(ctx, a.now())
+			if err != nil {
+				a.log.Warn("sweep expired sessions", "err", err)
+			} else if n > 0 {
+				a.log.Info("swept expired sessions", "count", n)
+			}
+		}
+	}
+}

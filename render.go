@@ -1,0 +1,93 @@
+package main
+
+import (
+	"github.com/gofiber/fiber/v2"
+)
+
+// page is what every page shows around its own content: the user, the
+// CSRF token for its forms, the three panels and the strip.
+type page struct {
+	Title    string
+	Path     string
+	User     string
+	CSRF     string
+	Instance string
+	DBKind   string
+	Cookie   cookiePanel
+	Session  *sessionPanel
+	Cart     *cartView
+	Strip    []stripItem
+	Flash    *flashView
+	Lesson   *lessonBanner
+}
+
+// lessonBanner is the "Lesson 4, step 2 of 5" line on every page.
+type lessonBanner struct {
+	Number            int
+	Slug, LessonTitle string
+	StepIndex, Steps  int
+	StepTitle         string
+	HintsUsed         int
+}
+
+// pageData builds the frame of a page from this request's state. It must run
+// after the handler's changes so the panels show what this response leaves.
+func (a *app) pageData(c *fiber.Ctx, title string) (*page, error) {
+	rs := state(c)
+	flash := a.takeFlash(c) // before the cookie panel, which then shows the flash being cleared
+	cart, err := a.cart(c)
+	if err != nil {
+		return nil, err
+	}
+	p := &page{
+		Title:    title,
+		Path:     c.Path(),
+		Instance: a.cfg.Instance,
+		DBKind:   a.db.Dialect(),
+		Cookie:   a.cookiePanel(c),
+		Session:  a.sessionPanel(rs),
+		Cart:     cart,
+		Strip:    a.strip(rs),
+		Flash:    flash,
+		Lesson:   a.lessonBanner(rs),
+	}
+	if rs.sess != nil {
+		p.User = rs.sess.username()
+		p.CSRF = rs.sess.data.CSRF
+	}
+	return p, nil
+}
+
+// errorPage is pageData for the error handler: it must not fail itself.
+func (a *app) errorPage(c *fiber.Ctx) *page {
+	p, err := a.pageData(c, "Error")
+	if err != nil {
+		rs := state(c)
+		return &page{Title: "Error", Path: c.Path(), Instance: a.cfg.Instance, DBKind: a.db.Dialect(), Cookie: a.cookiePanel(c), Session: a.sessionPanel(rs)}
+	}
+	return p
+}
+
+// render executes a page template inside the layout with the frame filled in.
+func (a *app) render(c *fiber.Ctx, status int, name, title string, data fiber.Map) error {
+	p, err := a.pageData(c, title)
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		data = fiber.Map{}
+	}
+	data["Page"] = p
+	data["Title"] = title
+	c.Status(status)
+	return c.Render(name, data, "layouts/main")
+}
+
+// redirect answers a POST with 303 See Other, carrying what it changed to the
+// next page's strip.
+func (a *app) redirect(c *fiber.Ctx, to string) error {
+	a.setFlash(c)
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+func (a *app) lessonBanner(rs *reqState) *lessonBanner { return nil }

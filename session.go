@@ -1,0 +1,375 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sessionlab/db"
+)
+
+// cookieName is the session cookie, named as Django names it.
+const cookieName = "sessionid"
+
+// idBytes is the entropy of a session ID: 256 bits from crypto/rand, far past
+// OWASP's 64-bit minimum, so guessing a live ID is hopeless.
+// https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-id-entropy
+const idBytes = 32
+
+// idLen is the length of an ID in unpadded base64url.
+var idLen = base64.RawURLEncoding.EncodedLen(idBytes)
+
+// newID returns a fresh session ID (or CSRF token).
+func newID() string {
+	b := make([]byte, idBytes)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // the OS has no randomness: nothing is safe to do
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashID is the key under which a session ID is stored: SHA-256 hex. The
+// table never holds a cookie that could be replayed.
+func hashID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// validID reports whether a cookie value has the shape of an ID we issue.
+// Anything else is refused before it reaches the database.
+func validID(v string) bool {
+	if len(v) != idLen {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// prefix shows the start of a secret: enough to tell two apart, far too
+// little to use. Pages never echo a whole ID (that would defeat HttpOnly).
+func prefix(s string) string {
+	if len(s) <= 8 {
+		return s
+	}
+	return s[:8]
+}
+
+// sessionData is the JSON kept in the session record's data column. It is
+// shown, decoded, in the session panel.
+type sessionData struct {
+	CSRF     string         `json:"csrf_token"`
+	Learner  string         `json:"learner"`
+	Cart     []cartLine     `json:"cart,omitempty"` // the anonymous cart; a user's lives in cart_items
+	Done     []string       `json:"lessons_done,omitempty"`
+	Hints    map[string]int `json:"lesson_hints,omitempty"`
+	Boot     string         `json:"server_boot,omitempty"` // the server start last seen, for "survives a restart"
+	Instance string         `json:"last_instance,omitempty"`
+}
+
+type cartLine struct {
+	ProductID int64 `json:"product_id"`
+	Quantity  int   `json:"quantity"`
+}
+
+// session is the request's view of its session record.
+type session struct {
+	row  *db.Session
+	data sessionData
+}
+
+func (s *session) userID() int64 { return s.row.UserID.Int64 }
+func (s *session) loggedIn() bool { return s.row.UserID.Valid }
+func (s *session) username() string {
+	if s.row.Username.Valid {
+		return s.row.Username.String
+	}
+	return ""
+}
+
+func decodeSession(row *db.Session) (*session, error) {
+	s := &session{row: row}
+	if err := json.Unmarshal([]byte(row.Data), &s.data); err != nil {
+		return nil, fmt.Errorf("session: decode data: %w", err)
+	}
+	return s, nil
+}
+
+func (s *session) encode() error {
+	b, err := json.Marshal(s.data)
+	if err != nil {
+		return fmt.Errorf("session: encode data: %w", err)
+	}
+	s.row.Data = string(b)
+	return nil
+}
+
+// Cookie states of a request, shown in the cookie panel and recorded.
+const (
+	cookieNone      = "none"      // no sessionid sent
+	cookieValid     = "valid"     // a live session
+	cookieUnknown   = "unknown"   // well-formed, but no such row: forged, logged out or swept
+	cookieExpired   = "expired"   // the row exists but its time is up
+	cookieMalformed = "malformed" // not an ID we would ever issue
+)
+
+// expired applies the idle and absolute timeouts with the current settings,
+// so an instructor who shortens them sees the effect at once.
+func (a *app) expired(row *db.Session, now time.Time) bool {
+	t := a.timeouts()
+	return !now.Before(row.ExpiresAt) || !now.Before(row.CreatedAt.Add(t.Absolute)) || !now.Before(row.LastSeenAt.Add(t.Idle))
+}
+
+// expiry is when a session seen now stops being valid: the earlier of the
+// idle deadline and the absolute one.
+func (a *app) expiry(created, now time.Time) time.Time {
+	t := a.timeouts()
+	idle, abs := now.Add(t.Idle), created.Add(t.Absolute)
+	if idle.Before(abs) {
+		return idle
+	}
+	return abs
+}
+
+// loadSession finds the live session named by the request's cookie. It never
+// creates one and never adopts an ID it did not issue: an unknown, expired or
+// malformed ID just yields no session (and the state says why).
+func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
+	raw := c.Cookies(cookieName)
+	if raw == "" {
+		rs.cookieState = cookieNone
+		return nil
+	}
+	// fasthttp reuses this buffer for the next request on the connection:
+	// keep a copy, once, here.
+	raw = strings.Clone(raw)
+	rs.cookieSent = raw
+	if !validID(raw) {
+		rs.cookieState = cookieMalformed
+		return nil
+	}
+	row, err := a.db.SessionByKey(c.UserContext(), hashID(raw))
+	if errors.Is(err, db.ErrNotFound) {
+		rs.cookieState = cookieUnknown
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("session: load: %w", err)
+	}
+	now := a.now()
+	if a.expired(row, now) {
+		rs.cookieState = cookieExpired
+		if _, err := a.db.DeleteSession(c.UserContext(), row.Key); err != nil {
+			return fmt.Errorf("session: delete expired: %w", err)
+		}
+		return nil
+	}
+	s, err := decodeSession(row)
+	if err != nil {
+		return err
+	}
+	rs.cookieState = cookieValid
+	rs.sess = s
+	rs.id = raw
+	return nil
+}
+
+// createSession issues a new ID with a new row. It is the only way a session
+// comes to exist, so every ID a browser holds was minted here (OWASP: never
+// accept an ID the server did not generate).
+func (a *app) createSession(c *fiber.Ctx, rs *reqState) error {
+	now := a.now()
+	id := newID()
+	row := &db.Session{
+		Key:        hashID(id),
+		UserAgent:  truncate(string(c.Request().Header.UserAgent()), 250),
+		Instance:   a.cfg.Instance,
+		CreatedAt:  now,
+		LastSeenAt: now,
+		ExpiresAt:  a.expiry(now, now),
+	}
+	s := &session{row: row, data: sessionData{CSRF: newID(), Learner: newID()[:16], Boot: a.boot, Instance: a.cfg.Instance}}
+	if rs.cookieState != cookieNone {
+		rs.record("session.refused", map[string]string{"reason": rs.cookieState, "prefix": prefix(rs.cookieSent)})
+	}
+	rs.record("session.created", map[string]string{"reason": rs.cookieState, "new": prefix(id)})
+	err := a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
+		if err := s.encode(); err != nil {
+			return err
+		}
+		if err := tx.InsertSession(c.UserContext(), row); err != nil {
+			return err
+		}
+		return a.commitEvents(c, tx, s, rs)
+	})
+	if err != nil {
+		return fmt.Errorf("session: create: %w", err)
+	}
+	rs.sess, rs.id = s, id
+	a.setSessionCookie(c, id)
+	return nil
+}
+
+// setSessionCookie sends the session cookie with secure defaults: HttpOnly
+// (scripts cannot read it), SameSite=Lax (not sent on cross-site POSTs),
+// Path=/, and Secure when the site is served over HTTPS. No Max-Age: the
+// browser forgets it when it closes; the server's timeouts end it anyway.
+func (a *app) setSessionCookie(c *fiber.Ctx, id string) {
+	c.Cookie(&fiber.Cookie{
+		Name:     cookieName,
+		Value:    id,
+		Path:     "/",
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+		Secure:   a.cfg.SecureCookies,
+	})
+}
+
+// expireSessionCookie tells the browser to drop the cookie (logout).
+func (a *app) expireSessionCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{
+		Name:     cookieName,
+		Value:    "",
+		Path:     "/",
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+		Secure:   a.cfg.SecureCookies,
+		Expires:  time.Unix(0, 0),
+		MaxAge:   -1,
+	})
+}
+
+// touch moves last_seen_at forward at most once per throttle period: the only
+// write a GET makes, so a page view costs one read, not a read and a write.
+func (a *app) touch(c *fiber.Ctx, rs *reqState) error {
+	s := rs.sess
+	now := a.now()
+	if now.Sub(s.row.LastSeenAt) < a.touchEvery() && s.row.Instance == a.cfg.Instance {
+		return nil
+	}
+	s.row.LastSeenAt = now
+	s.row.ExpiresAt = a.expiry(s.row.CreatedAt, now)
+	s.row.Instance = a.cfg.Instance
+	if err := a.db.Touch(c.UserContext(), s.row.Key, a.cfg.Instance, now, s.row.ExpiresAt); err != nil {
+		return fmt.Errorf("session: touch: %w", err)
+	}
+	return nil
+}
+
+func (a *app) touchEvery() time.Duration {
+	every := a.timeouts().Idle / 10
+	if every > time.Minute {
+		every = time.Minute
+	}
+	return every
+}
+
+// errSessionGone: the row vanished between reading it and locking it (a
+// logout or "end session" in another tab won the race).
+var errSessionGone = fiber.NewError(fiber.StatusConflict, "Your session ended while this request was running (logged out in another tab?). Reload the page to continue.")
+
+// change runs fn on the session inside one transaction: the row is re-read
+// and locked first, so concurrent requests of one session apply one after
+// another and none is lost; then the record, this request's events and any
+// lesson progress they complete are saved together.
+func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *session) error) error {
+	rs := state(c)
+	ctx := c.UserContext()
+	mark := len(rs.pending)
+	var saved *session
+	err := a.db.InTx(ctx, func(tx *db.Tx) error {
+		rs.pending = rs.pending[:mark] // a retried transaction records afresh
+		row, err := tx.LockSession(ctx, rs.sess.row.Key)
+		if errors.Is(err, db.ErrNotFound) {
+			return errSessionGone
+		}
+		if err != nil {
+			return err
+		}
+		s, err := decodeSession(row)
+		if err != nil {
+			return err
+		}
+		if err := fn(ctx, tx, s); err != nil {
+			return err
+		}
+		now := a.now()
+		s.row.LastSeenAt, s.row.ExpiresAt, s.row.Instance = now, a.expiry(s.row.CreatedAt, now), a.cfg.Instance
+		if err := a.commitEvents(c, tx, s, rs); err != nil {
+			return err
+		}
+		if err := s.encode(); err != nil {
+			return err
+		}
+		if err := tx.UpdateSession(ctx, s.row); err != nil {
+			return err
+		}
+		saved = s
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rs.sess = saved
+	return nil
+}
+
+// rotate replaces the session's ID at login: a new row under a new key takes
+// the data (cart, progress), a fresh CSRF token and the user; the old row is
+// deleted. An ID an attacker planted before login is worth nothing after it:
+// this is the defence against session fixation.
+// https://owasp.org/www-community/attacks/Session_fixation
+func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, userID int64) (newIDValue string, err error) {
+	rs := state(c)
+	oldKey := s.row.Key
+	id := newID()
+	now := a.now()
+	s.row.Key = hashID(id)
+	s.row.UserID.Int64, s.row.UserID.Valid = userID, true
+	s.row.CreatedAt, s.row.LastSeenAt = now, now
+	s.row.ExpiresAt = a.expiry(now, now)
+	s.row.Instance = a.cfg.Instance
+	s.data.CSRF = newID()
+	if _, err := tx.DeleteSession(ctx, oldKey); err != nil {
+		return "", err
+	}
+	if err := s.encode(); err != nil {
+		return "", err
+	}
+	if err := tx.InsertSession(ctx, s.row); err != nil {
+		return "", err
+	}
+	rs.record("session.rotated", map[string]string{"old": prefix(rs.id), "new": prefix(id), "why": "login"})
+	return id, nil
+}
+
+// checkCSRF compares the form's csrf_token (from the POST body only, never
+// the query string) with the one in the session record, in constant time.
+func checkCSRF(c *fiber.Ctx, s *session) bool {
+	got := c.Request().PostArgs().Peek("csrf_token")
+	if s == nil || len(got) == 0 || s.data.CSRF == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare(got, []byte(s.data.CSRF)) == 1
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
