@@ -92,7 +92,7 @@ type session struct {
 	data sessionData
 }
 
-func (s *session) userID() int64 { return s.row.UserID.Int64 }
+func (s *session) userID() int64  { return s.row.UserID.Int64 }
 func (s *session) loggedIn() bool { return s.row.UserID.Valid }
 func (s *session) username() string {
 	if s.row.Username.Valid {
