@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"sessionlab/db"
+)
+
+// The behaviour suite runs every test body against each database: SQLite
+// always, MariaDB when it is reachable (and mandatory when CI=true).
+
+// dialects lists the databases to run a behaviour test on.
+func dialects(t *testing.T) []string {
+	t.Helper()
+	return []string{db.SQLite, db.MariaDB}
+}
+
+// forEachDB runs fn once per database, each with a fresh, empty database.
+func forEachDB(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Helper()
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			fn(t, freshDatabase(t, d))
+		})
+	}
+}
+
+var dbCounter atomic.Int64
+
+// freshDatabase returns the URL of a new empty database of that dialect,
+// dropped when the test ends.
+func freshDatabase(t *testing.T, dialect string) string {
+	t.Helper()
+	if dialect == db.SQLite {
+		return "sqlite:" + t.TempDir() + "/test.db"
+	}
+	base := mariadbBaseURL(t)
+	name := fmt.Sprintf("sltest_%d_%d", os.Getpid(), dbCounter.Add(1))
+	admin := adminDB(t, base)
+	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + name)
+		admin.Close()
+	})
+	return strings.TrimSuffix(base, "/") + "/" + name
+}
+
+// mariadbBaseURL is SESSIONLAB_TEST_MYSQL (e.g. mysql://sessionlab:pw@127.0.0.1:3306/),
+// default mysql://root@127.0.0.1:3306/. Unreachable: skip, or fail under CI.
+func mariadbBaseURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("SESSIONLAB_TEST_MYSQL")
+	if base == "" {
+		base = "mysql://root@127.0.0.1:3306/"
+	}
+	admin, err := openAdmin(base)
+	if err == nil {
+		err = admin.Ping()
+		admin.Close()
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("MariaDB is required under CI but unreachable at %s: %v", base, err)
+		}
+		t.Skipf("MariaDB not reachable at %s (%v): skipping; set SESSIONLAB_TEST_MYSQL or run .ci/run", base, err)
+	}
+	return base
+}
+
+func openAdmin(base string) (*sql.DB, error) {
+	cfg, err := db.ParseURL(strings.TrimSuffix(base, "/") + "/mysql")
+	if err != nil {
+		return nil, err
+	}
+	// Connect without selecting a database.
+	dsn := strings.Replace(cfg.DSN, "/mysql?", "/?", 1)
+	return sql.Open("mysql", dsn)
+}
+
+func adminDB(t *testing.T, base string) *sql.DB {
+	t.Helper()
+	a, err := openAdmin(base)
+	if err != nil {
+		t.Fatalf("admin connection: %v", err)
+	}
+	return a
+}
+
+// testServer is a real Session Lab on a real loopback listener.
+type testServer struct {
+	URL   string
+	app   *app
+	db    *db.DB
+	clock *testClock
+	logs  *strings.Builder
+}
+
+// testClock is the injectable clock: tests move time instead of sleeping.
+type testClock struct{ now atomic.Int64 }
+
+func (c *testClock) Now() time.Time          { return time.Unix(0, c.now.Load()).UTC() }
+func (c *testClock) Advance(d time.Duration) { c.now.Add(int64(d)) }
+
+type serverOption func(*config)
+
+// startServer opens the database at url, starts the app on 127.0.0.1:0 and
+// stops both when the test ends.
+func startServer(t *testing.T, url string, opts ...serverOption) *testServer {
+	t.Helper()
+	cfg := config{Addr: "127.0.0.1:0", DBURL: url, Instance: "test", InstructorToken: "test-instructor-token", IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 8 * time.Hour}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx := context.Background()
+	d, err := db.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	logs := &strings.Builder{}
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
+	a, err := newApp(cfg, d, logger)
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	clock := &testClock{}
+	clock.now.Store(time.Now().UTC().Truncate(time.Microsecond).UnixNano())
+	a.now = clock.Now
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go a.fiber.Listener(ln)
+	t.Cleanup(func() {
+		a.fiber.ShutdownWithTimeout(5 * time.Second)
+		d.Close()
+	})
+	return &testServer{URL: "http://" + ln.Addr().String(), app: a, db: d, clock: clock, logs: logs}
+}
+
+// lockedWriter lets concurrent requests log into one buffer the test reads.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// browser is one client with its own cookie jar, like one browser profile.
+type browser struct {
+	t      *testing.T
+	srv    *testServer
+	client *http.Client
+	jar    *cookiejar.Jar
+}
+
+func (s *testServer) newBrowser(t *testing.T) *browser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, srv: s, jar: jar, client: &http.Client{
+		Jar:     jar,
+		Timeout: 30 * time.Second,
+		// Redirects are part of what we test: never follow them silently.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// response is a read response.
+type response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+func (b *browser) do(req *http.Request) response {
+	b.t.Helper()
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
+}
+
+func (b *browser) get(path string) response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+path, nil)
+	return b.do(req)
+}
+
+// post submits a form as-is (add csrf_token yourself, or use submit).
+func (b *browser) post(path string, form url.Values) response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// csrf loads a page and extracts the CSRF token from its first form.
+func (b *browser) csrf(page string) string {
+	b.t.Helper()
+	r := b.get(page)
+	m := csrfRe.FindStringSubmatch(r.Body)
+	if m == nil {
+		b.t.Fatalf("no csrf_token on %s (status %d)", page, r.Status)
+	}
+	return m[1]
+}
+
+// submit posts a form with the CSRF token taken from page (default /).
+func (b *browser) submit(path string, form url.Values) response {
+	b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf_token", b.csrf("/login"))
+	return b.post(path, form)
+}
+
+// login logs in through the form and checks it worked.
+func (b *browser) login(user, pass string) response {
+	b.t.Helper()
+	r := b.submit("/login", url.Values{"username": {user}, "password": {pass}})
+	if r.Status != http.StatusSeeOther {
+		b.t.Fatalf("login %s: status %d, want 303\n%s", user, r.Status, r.Body)
+	}
+	return r
+}
+
+// sessionID is the sessionid cookie the jar holds ("" if none).
+func (b *browser) sessionID() string {
+	u, _ := url.Parse(b.srv.URL)
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == cookieName {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// setSessionID plants a cookie value in the jar, as an attacker (or a replay) would.
+func (b *browser) setSessionID(v string) {
+	u, _ := url.Parse(b.srv.URL)
+	b.jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: v, Path: "/"}})
+}
