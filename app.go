@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/template/html/v2"
 
 	"sessionlab/db"
+	"sessionlab/lessons"
 )
 
 // config is everything the flags and environment decide.
@@ -46,6 +47,7 @@ type app struct {
 	tmo      atomic.Pointer[timeouts]
 	limiter  *loginLimiter
 	hashSem  chan struct{} // bounds concurrent bcrypt work: about one per core
+	lessons  *lessons.Catalog
 	fiber    *fiber.App
 }
 
@@ -74,6 +76,9 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 	a.byID = make(map[int64]db.Product, len(ps))
 	for _, p := range ps {
 		a.byID[p.ID] = p
+	}
+	if a.lessons, err = lessons.Load(); err != nil {
+		return nil, fmt.Errorf("lessons: %w", err)
 	}
 	engine, err := newViews(cfg.Dev)
 	if err != nil {

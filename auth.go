@@ -62,7 +62,7 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 			s.data.Cart = nil
 			rs.record("cart.merged", map[string]string{"items": strconv.Itoa(n), "username": user.Username})
 		}
-		return a.mergeProgress(ctx, tx, s)
+		return nil // the lesson progress merges as the change commits
 	})
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func (a *app) logoutPost(c *fiber.Ctx) error {
 		if _, err := tx.DeleteSession(c.UserContext(), s.row.Key); err != nil {
 			return err
 		}
-		return a.commitEvents(c, tx, s, rs)
+		return a.commitEvents(c, tx, s, rs, true)
 	})
 	if err != nil {
 		return err

@@ -66,6 +66,8 @@ type stripItem struct {
 type flashView struct {
 	Method, Path string
 	Items        []stripItem
+	Statements   []string
+	Raw          [][2]string // the events as sent: kind, detail JSON
 }
 
 const flashCookie = "sessionlab_flash"
@@ -261,6 +263,15 @@ func describe(kind, detailJSON string) stripItem {
 	case "lesson.step":
 		it.Tone = "good"
 		it.Text = "Lesson step done: " + d["title"] + "."
+	case "lesson.answered":
+		it.Text = "Answer recorded (checked on the server, not in your browser)."
+	case "lesson.hint":
+		it.Text = "Hint " + d["hints"] + " revealed (counted in your session)."
+	case "lesson.reset":
+		it.Tone = "gone"
+		it.Text = "Lesson progress reset."
+	case "server.started":
+		it.Text = "The server restarted since your last request (" + d["db"] + ", " + d["instance"] + "), and your session is still here: it lives in the database, not in the server's memory."
 	default:
 		it.Text = kind
 	}
@@ -282,11 +293,12 @@ type flashData struct {
 	M string      `json:"m"`
 	P string      `json:"p"`
 	E [][2]string `json:"e"`
+	S []string    `json:"s,omitempty"` // statement kinds, for the lesson diagram
 }
 
 func (a *app) setFlash(c *fiber.Ctx) {
 	rs := state(c)
-	f := flashData{M: c.Method(), P: c.Path()}
+	f := flashData{M: c.Method(), P: c.Path(), S: rs.rec.Statements()}
 	for _, e := range rs.done {
 		f.E = append(f.E, [2]string{e.Kind, e.Detail})
 	}
@@ -299,6 +311,11 @@ func (a *app) setFlash(c *fiber.Ctx) {
 
 // takeFlash reads and clears the flash cookie. A damaged one is ignored.
 func (a *app) takeFlash(c *fiber.Ctx) *flashView {
+	if c.Locals("flashTaken") != nil {
+		f, _ := c.Locals("flash").(*flashView)
+		return f
+	}
+	c.Locals("flashTaken", true)
 	raw := c.Cookies(flashCookie)
 	if raw == "" {
 		return nil
@@ -313,8 +330,17 @@ func (a *app) takeFlash(c *fiber.Ctx) *flashView {
 		return nil
 	}
 	v := &flashView{Method: truncate(f.M, 8), Path: truncate(f.P, 80)}
-	for _, e := range f.E {
-		v.Items = append(v.Items, describe(e[0], e[1]))
+	for _, st := range f.S {
+		if len(v.Statements) < 32 {
+			v.Statements = append(v.Statements, truncate(st, 48))
+		}
 	}
+	for _, e := range f.E {
+		if it := describe(e[0], e[1]); it.Text != "" {
+			v.Items = append(v.Items, it)
+		}
+	}
+	v.Raw = f.E
+	c.Locals("flash", v)
 	return v
 }

@@ -70,6 +70,12 @@ func (a *app) errorPage(c *fiber.Ctx) *page {
 
 // render executes a page template inside the layout with the frame filled in.
 func (a *app) render(c *fiber.Ctx, status int, name, title string, data fiber.Map) error {
+	c.Status(status)
+	if c.Method() == fiber.MethodGet {
+		if err := a.observeRequest(c); err != nil {
+			return err
+		}
+	}
 	p, err := a.pageData(c, title)
 	if err != nil {
 		return err
@@ -89,5 +95,3 @@ func (a *app) redirect(c *fiber.Ctx, to string) error {
 	a.setFlash(c)
 	return c.Redirect(to, fiber.StatusSeeOther)
 }
-
-func (a *app) lessonBanner(rs *reqState) *lessonBanner { return nil }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -16,7 +17,9 @@ type reqState struct {
 	cookieSent  string // the sessionid value the request carried, if any
 	cookieState string // cookieNone, cookieValid, ...
 	pending     []db.Event
-	done        []db.Event // persisted events of this request, for the strip
+	done        []db.Event   // persisted events of this request, for the strip
+	rec         *db.Recorder // the statements this request ran, for the lesson diagram
+	requestSeen bool         // the "request" pseudo-event was given to the lessons
 }
 
 func state(c *fiber.Ctx) *reqState {
@@ -35,8 +38,13 @@ func (rs *reqState) record(kind string, detail map[string]string) {
 }
 
 // commitEvents saves this request's pending events in tx, bound to the
-// session's (possibly new) key and user.
-func (a *app) commitEvents(c *fiber.Ctx, tx *db.Tx, s *session, rs *reqState) error {
+// session's (possibly new) key and user, after giving them to the lesson
+// engine (observe adds the "request" pseudo-event, once per request). The
+// caller saves the session record afterwards, so progress lands with it.
+func (a *app) commitEvents(c *fiber.Ctx, tx *db.Tx, s *session, rs *reqState, observe bool) error {
+	if err := a.advanceLessons(c.UserContext(), c, tx, s, rs, observe && !rs.requestSeen); err != nil {
+		return err
+	}
 	now := a.now()
 	for i := range rs.pending {
 		e := &rs.pending[i]
@@ -54,15 +62,32 @@ func (a *app) commitEvents(c *fiber.Ctx, tx *db.Tx, s *session, rs *reqState) er
 // request carried none (or one we refuse). Every shop page has a session.
 func (a *app) withSession(c *fiber.Ctx) error {
 	rs := state(c)
+	ctx, rec := db.WithRecorder(c.UserContext())
+	c.SetUserContext(ctx)
+	rs.rec = rec
 	if err := a.loadSession(c, rs); err != nil {
 		return err
 	}
-	if rs.sess == nil {
+	switch {
+	case rs.sess == nil:
 		if err := a.createSession(c, rs); err != nil {
 			return err
 		}
-	} else if err := a.touch(c, rs); err != nil {
-		return err
+	case rs.sess.data.Boot != a.boot:
+		// First request of this session since the server (re)started: say so,
+		// because "your session survived a restart" is a lesson.
+		err := a.change(c, func(_ context.Context, _ *db.Tx, s *session) error {
+			s.data.Boot = a.boot
+			rs.record("server.started", map[string]string{"db": a.db.Dialect(), "instance": a.cfg.Instance})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	default:
+		if err := a.touch(c, rs); err != nil {
+			return err
+		}
 	}
 	return c.Next()
 }
@@ -101,16 +126,17 @@ func (a *app) requireUser(c *fiber.Ctx) error {
 	return c.Redirect("/login?next="+c.Path(), fiber.StatusSeeOther)
 }
 
-// recordNow saves an event on its own, outside any change (a refused token,
-// a failed login): best effort, a failure is logged, not shown.
+// recordNow saves an event that changes nothing else (a refused token, a
+// failed login), with any lesson step it completes: best effort, a failure
+// is logged, not shown.
 func (a *app) recordNow(c *fiber.Ctx, kind string, detail map[string]string) {
 	rs := state(c)
 	if rs.sess == nil {
 		return
 	}
-	rs.record(kind, detail)
-	err := a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
-		return a.commitEvents(c, tx, rs.sess, rs)
+	err := a.change(c, func(context.Context, *db.Tx, *session) error {
+		rs.record(kind, detail)
+		return nil
 	})
 	if err != nil {
 		rs.pending = rs.pending[:0]

@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 )
 
-// routes is the map of the site, in CONTRACT.md's order.
+// routes is the map of the site, in CONTRACT.md's order. Middleware is
+// attached per route, not with a prefix-wide Use: a Group("") would run its
+// middleware for every path, including the API and 404s.
 func (a *app) routes() {
 	f := a.fiber
 	f.Use(a.recoverPanics, a.securityHeaders)
@@ -19,28 +22,41 @@ func (a *app) routes() {
 	}))
 	f.Get("/healthz", a.healthz)
 
-	// dynamic: every shop page has a session (one is issued if needed) and
-	// every POST must carry the session's CSRF token.
-	dynamic := f.Group("", a.withSession, a.csrfProtect)
-	dynamic.Get("/", a.catalog)
-	dynamic.Get("/products/:id", a.productShow)
-	dynamic.Post("/cart/add", a.cartAdd)
-	dynamic.Post("/cart/update", a.cartUpdate)
-	dynamic.Get("/cart", a.cartShow)
-	dynamic.Get("/login", a.loginShow)
-	dynamic.Post("/login", a.loginPost)
-	dynamic.Post("/logout", a.logoutPost)
-	dynamic.Get("/account", a.requireUser, a.accountShow)
-	dynamic.Post("/account/sessions/end", a.requireUser, a.accountEndSession)
-	dynamic.Post("/account/sessions/end-others", a.requireUser, a.accountEndOthers)
-	dynamic.Get("/notes", a.requireUser, a.notesShow)
-	dynamic.Post("/notes", a.requireUser, a.noteAdd)
-	dynamic.Post("/notes/:id/delete", a.requireUser, a.noteDelete)
+	// page: every shop page has a session (one is issued if needed) and every
+	// POST must carry the session's CSRF token.
+	page := func(h ...fiber.Handler) []fiber.Handler {
+		return append([]fiber.Handler{a.withSession, a.csrfProtect}, h...)
+	}
+	// userPage: the same, for logged-in users only.
+	userPage := func(h ...fiber.Handler) []fiber.Handler {
+		return page(append([]fiber.Handler{a.requireUser}, h...)...)
+	}
+	// api: reads the session but never issues one ("session": null without).
+	api := func(h fiber.Handler) []fiber.Handler {
+		return []fiber.Handler{a.withExistingSession, h}
+	}
 
-	// The API reads the session but never issues one: a request without a
-	// valid cookie gets "session": null.
-	api := f.Group("/api", a.withExistingSession)
-	api.Get("/state", a.apiState)
+	f.Get("/", page(a.catalog)...)
+	f.Get("/products/:id", page(a.productShow)...)
+	f.Post("/cart/add", page(a.cartAdd)...)
+	f.Post("/cart/update", page(a.cartUpdate)...)
+	f.Get("/cart", page(a.cartShow)...)
+	f.Get("/login", page(a.loginShow)...)
+	f.Post("/login", page(a.loginPost)...)
+	f.Post("/logout", page(a.logoutPost)...)
+	f.Get("/account", userPage(a.accountShow)...)
+	f.Post("/account/sessions/end", userPage(a.accountEndSession)...)
+	f.Post("/account/sessions/end-others", userPage(a.accountEndOthers)...)
+	f.Get("/notes", userPage(a.notesShow)...)
+	f.Post("/notes", userPage(a.noteAdd)...)
+	f.Post("/notes/:id/delete", userPage(a.noteDelete)...)
+	f.Get("/lessons", page(a.lessonsIndex)...)
+	f.Post("/lessons/reset", page(a.lessonsReset)...)
+	f.Get("/lessons/:slug", page(a.lessonShow)...)
+	f.Post("/lessons/:slug/answer", page(a.lessonAnswer)...)
+	f.Post("/lessons/:slug/hint", page(a.lessonHint)...)
+	f.Get("/api/state", api(a.apiState)...)
+	f.Get("/api/progress", api(a.apiProgress)...)
 
-	f.Use(a.notFound)
+	f.Use(a.withSession, a.notFound)
 }

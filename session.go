@@ -207,14 +207,16 @@ func (a *app) createSession(c *fiber.Ctx, rs *reqState) error {
 		rs.record("session.refused", map[string]string{"reason": rs.cookieState, "prefix": prefix(rs.cookieSent)})
 	}
 	rs.record("session.created", map[string]string{"reason": rs.cookieState, "new": prefix(id)})
+	mark := len(rs.pending)
 	err := a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
+		rs.pending = rs.pending[:mark]
+		if err := a.commitEvents(c, tx, s, rs, false); err != nil {
+			return err
+		}
 		if err := s.encode(); err != nil {
 			return err
 		}
-		if err := tx.InsertSession(c.UserContext(), row); err != nil {
-			return err
-		}
-		return a.commitEvents(c, tx, s, rs)
+		return tx.InsertSession(c.UserContext(), row)
 	})
 	if err != nil {
 		return fmt.Errorf("session: create: %w", err)
@@ -309,7 +311,7 @@ func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *se
 		}
 		now := a.now()
 		s.row.LastSeenAt, s.row.ExpiresAt, s.row.Instance = now, a.expiry(s.row.CreatedAt, now), a.cfg.Instance
-		if err := a.commitEvents(c, tx, s, rs); err != nil {
+		if err := a.commitEvents(c, tx, s, rs, true); err != nil {
 			return err
 		}
 		if err := s.encode(); err != nil {

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// ProgressRow is one lesson step (or quiz question) of one learner. Owner is
-// "s:"+learner id while anonymous and "u:"+user id once logged in: progress
-// belongs to the session and moves to the account at login.
+// ProgressRow is one lesson step (or quiz question) of an account: owner is
+// "u:"+user id. While anonymous, progress lives only in the session record;
+// at login it moves here, so it survives logout and a new browser.
 type ProgressRow struct {
 	Owner     string    `db:"owner"`
 	Lesson    string    `db:"lesson"`
@@ -33,36 +33,6 @@ func (tx *Tx) MarkDone(ctx context.Context, owner, lesson, item string, at time.
 		ON DUPLICATE KEY UPDATE done = 1, updated_at = VALUES(updated_at)`
 	}
 	_, err := tx.exec(ctx, q, owner, lesson, item, at)
-	return err
-}
-
-// UseHint counts one more hint revealed.
-func (tx *Tx) UseHint(ctx context.Context, owner, lesson, item string, max int, at time.Time) error {
-	q := `INSERT INTO lesson_progress (owner, lesson, item, done, hints, updated_at) VALUES (?, ?, ?, 0, 1, ?)
-		ON CONFLICT (owner, lesson, item) DO UPDATE SET hints = MIN(?, lesson_progress.hints + 1), updated_at = excluded.updated_at`
-	if tx.Dialect() == MariaDB {
-		q = `INSERT INTO lesson_progress (owner, lesson, item, done, hints, updated_at) VALUES (?, ?, ?, 0, 1, ?)
-		ON DUPLICATE KEY UPDATE hints = LEAST(?, hints + 1), updated_at = VALUES(updated_at)`
-	}
-	_, err := tx.exec(ctx, q, owner, lesson, item, at, max)
-	return err
-}
-
-// MoveProgress gives an anonymous learner's progress to an account at login,
-// keeping whatever the account already had.
-func (tx *Tx) MoveProgress(ctx context.Context, from, to string) error {
-	q := `INSERT INTO lesson_progress (owner, lesson, item, done, hints, updated_at)
-		SELECT ?, lesson, item, done, hints, updated_at FROM lesson_progress WHERE owner = ?
-		ON CONFLICT (owner, lesson, item) DO UPDATE SET done = MAX(lesson_progress.done, excluded.done), hints = MAX(lesson_progress.hints, excluded.hints)`
-	if tx.Dialect() == MariaDB {
-		q = `INSERT INTO lesson_progress (owner, lesson, item, done, hints, updated_at)
-		SELECT ?, lesson, item, done, hints, updated_at FROM lesson_progress AS src WHERE src.owner = ?
-		ON DUPLICATE KEY UPDATE done = GREATEST(lesson_progress.done, VALUES(done)), hints = GREATEST(lesson_progress.hints, VALUES(hints))`
-	}
-	if _, err := tx.exec(ctx, q, to, from); err != nil {
-		return err
-	}
-	_, err := tx.exec(ctx, `DELETE FROM lesson_progress WHERE owner = ?`, from)
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 
 func (d *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
 	d.Queries.Add(1)
+	record(ctx, query)
 	err := sqlx.GetContext(ctx, q, dest, query, args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
@@ -25,11 +26,13 @@ func (d *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query str
 
 func (d *DB) sel(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
 	d.Queries.Add(1)
+	record(ctx, query)
 	return sqlx.SelectContext(ctx, q, dest, query, args...)
 }
 
 func (d *DB) exec(ctx context.Context, e sqlx.ExecerContext, query string, args ...any) (sql.Result, error) {
 	d.Queries.Add(1)
+	record(ctx, query)
 	return e.ExecContext(ctx, query, args...)
 }
 
@@ -58,6 +61,7 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 
 func (d *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	d.Queries.Add(1)
+	record(ctx, "BEGIN")
 	stx, err := d.W.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -68,6 +72,7 @@ func (d *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	d.Queries.Add(1)
+	record(ctx, "COMMIT")
 	return stx.Commit()
 }
 
