@@ -1,0 +1,189 @@
+// Package lessons is Session Lab's curriculum: the lesson files embedded in
+// content/ and the engine that ticks a learner's steps off as the web layer
+// reports what happened in their session.
+//
+// It is pure: no database, no HTTP. The web layer loads the catalog once at
+// start (Load fails fast on a broken lesson file), feeds each request's
+// events to Advance, stores the keys it returns, and renders lesson text
+// with the learner's own values (RenderBody, Step.Render).
+//
+// A lesson file is YAML front matter between two "---" lines, then a
+// Markdown body. The front matter format is documented in FORMAT.md
+// and enforced by LoadFS.
+package lessons
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+)
+
+//go:embed content/*.md
+var content embed.FS
+
+// Lesson is one lesson of the catalog, parsed and validated.
+type Lesson struct {
+	Number     int    // 1-based position, from the file name ("04-logging-in.md")
+	Slug       string // from the file name; the URL is /lessons/{Slug}
+	Title      string
+	Summary    string
+	Objectives []string
+	Steps      []*Step
+	Quiz       []*Question
+
+	body *template.Template
+}
+
+// Step is one thing to do. Exactly one of Trigger and Question is set: a
+// step completes by itself when its trigger's event happens in the learner's
+// session, or, when the app cannot observe the point (a new browser, a
+// terminal), when its question is answered correctly.
+type Step struct {
+	ID       string
+	Title    string // short imperative: "Add any product to your cart"
+	Curl     []string
+	Trigger  *Trigger
+	Question *Question
+
+	do, devtools *template.Template
+	hints        []*template.Template
+}
+
+// Question is a multiple-choice question, either a quiz question (its ID
+// comes from the file) or a question step (its ID is the step's). Prompt,
+// choices and feedback are plain text. The right answer is unexported so a
+// template handed a Question cannot leak it into the page.
+type Question struct {
+	ID      string
+	Prompt  string
+	Choices []Choice
+	Explain string // why the right answer is right; shown once answered
+
+	answer string
+}
+
+// Choice is one answer to a Question. Why is the feedback shown when a
+// learner picks it and it is wrong: it should nudge, not give the answer.
+type Choice struct {
+	ID   string `yaml:"id"`
+	Text string `yaml:"text"`
+	Why  string `yaml:"why"`
+}
+
+// StepView is a step rendered for one learner.
+type StepView struct {
+	Do       template.HTML
+	DevTools template.HTML
+	Curl     []string // plain text shell commands; the page template escapes them
+	Hints    []template.HTML
+}
+
+// RenderBody renders the lesson's explanation with the learner's values,
+// each escaped for the HTML context it lands in.
+func (l *Lesson) RenderBody(v Values) (template.HTML, error) {
+	return execute(l.body, v)
+}
+
+// Render renders everything a step shows. The caller reveals hints one at
+// a time: show Hints[:Progress.Hints[key]].
+func (s *Step) Render(v Values) (StepView, error) {
+	var sv StepView
+	var err error
+	if sv.Do, err = execute(s.do, v); err != nil {
+		return StepView{}, err
+	}
+	if sv.DevTools, err = execute(s.devtools, v); err != nil {
+		return StepView{}, err
+	}
+	for _, h := range s.hints {
+		html, err := execute(h, v)
+		if err != nil {
+			return StepView{}, err
+		}
+		sv.Hints = append(sv.Hints, html)
+	}
+	for _, c := range s.Curl {
+		sv.Curl = append(sv.Curl, fillShell(c, v))
+	}
+	return sv, nil
+}
+
+// HintCount is how many hints the step has (1 to 3).
+func (s *Step) HintCount() int { return len(s.hints) }
+
+// Catalog is the validated set of lessons, in order. It is immutable after
+// load and safe for concurrent use.
+type Catalog struct {
+	lessons []*Lesson
+	bySlug  map[string]*Lesson
+}
+
+// contractSlugs are the lesson URLs CONTRACT.md promises tutorials and
+// slides; the embedded content must provide exactly these, in this order.
+var contractSlugs = []string{
+	"http-forgets", "the-cookie", "the-session-record", "logging-in",
+	"come-back-later", "logging-out", "cookie-attributes", "session-fixation",
+	"timeouts", "where-sessions-live", "beyond-one-machine",
+}
+
+// Load parses and validates the embedded lessons. The web layer calls it at
+// start and refuses to serve if it fails: a broken lesson is a build defect.
+func Load() (*Catalog, error) {
+	sub, err := fs.Sub(content, "content")
+	if err != nil {
+		return nil, fmt.Errorf("lessons: %w", err)
+	}
+	c, err := LoadFS(sub)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.lessons) != len(contractSlugs) {
+		return nil, fmt.Errorf("lessons: %d lessons embedded, the contract lists %d", len(c.lessons), len(contractSlugs))
+	}
+	for i, l := range c.lessons {
+		if l.Slug != contractSlugs[i] {
+			return nil, fmt.Errorf("lessons: lesson %d is %q, the contract says %q", i+1, l.Slug, contractSlugs[i])
+		}
+	}
+	return c, nil
+}
+
+// Lessons returns the lessons in order. The slice is a copy; the lessons are
+// shared and must not be modified.
+func (c *Catalog) Lessons() []*Lesson {
+	return append([]*Lesson(nil), c.lessons...)
+}
+
+// Lesson finds a lesson by slug.
+func (c *Catalog) Lesson(slug string) (*Lesson, bool) {
+	l, ok := c.bySlug[slug]
+	return l, ok
+}
+
+// Neighbors returns the lessons before and after slug, nil at either end,
+// for "previous / next" links.
+func (c *Catalog) Neighbors(slug string) (prev, next *Lesson) {
+	l, ok := c.bySlug[slug]
+	if !ok {
+		return nil, nil
+	}
+	i := l.Number - 1
+	if i > 0 {
+		prev = c.lessons[i-1]
+	}
+	if i+1 < len(c.lessons) {
+		next = c.lessons[i+1]
+	}
+	return prev, next
+}
+
+// Step finds a step of the lesson by ID.
+func (l *Lesson) Step(id string) (*Step, int, bool) {
+	for i, s := range l.Steps {
+		if s.ID == id {
+			return s, i, true
+		}
+	}
+	return nil, -1, false
+}

@@ -1,0 +1,201 @@
+package lessons
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestEmbeddedLessonsLoadInContractOrder(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	var slugs []string
+	for i, l := range c.Lessons() {
+		slugs = append(slugs, l.Slug)
+		if l.Number != i+1 {
+			t.Errorf("%s: Number = %d, want %d", l.Slug, l.Number, i+1)
+		}
+	}
+	if !slices.Equal(slugs, contractSlugs) {
+		t.Errorf("slugs = %v, want %v", slugs, contractSlugs)
+	}
+}
+
+func TestEveryEmbeddedLessonHasQuizHintsAndOneWayToCompleteEachStep(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	for _, l := range c.Lessons() {
+		if n := len(l.Quiz); n < 2 || n > 3 {
+			t.Errorf("%s: %d quiz questions, want 2 or 3", l.Slug, n)
+		}
+		if len(l.Steps) == 0 {
+			t.Errorf("%s: no steps", l.Slug)
+		}
+		for _, s := range l.Steps {
+			if n := s.HintCount(); n < 1 || n > 3 {
+				t.Errorf("%s/%s: %d hints, want 1 to 3", l.Slug, s.ID, n)
+			}
+			if (s.Trigger == nil) == (s.Question == nil) {
+				t.Errorf("%s/%s: want exactly one of trigger and question", l.Slug, s.ID)
+			}
+			sv, err := s.Render(sample)
+			if err != nil {
+				t.Errorf("%s/%s: Render: %v", l.Slug, s.ID, err)
+			}
+			if s.Trigger != nil && (len(sv.Curl) == 0 || sv.DevTools == "") {
+				t.Errorf("%s/%s: an observable step needs curl and DevTools guidance", l.Slug, s.ID)
+			}
+			for _, cmd := range sv.Curl {
+				if strings.Contains(cmd, "{{") {
+					t.Errorf("%s/%s: curl %q still has a placeholder", l.Slug, s.ID, cmd)
+				}
+			}
+		}
+		body, err := l.RenderBody(sample)
+		if err != nil || body == "" {
+			t.Errorf("%s: RenderBody = %d bytes, %v", l.Slug, len(body), err)
+		}
+	}
+}
+
+func TestEmbeddedStepsUseCurlWithACookieJarWhereTheyNeedASession(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	for _, l := range c.Lessons() {
+		for _, s := range l.Steps {
+			for _, cmd := range s.Curl {
+				// A POST without the jar's cookie and token would get a 403
+				// and teach the wrong lesson.
+				if strings.Contains(cmd, "-d csrf_token") && !strings.Contains(cmd, "-b jar.txt") {
+					t.Errorf("%s/%s: form POST without a cookie jar: %s", l.Slug, s.ID, cmd)
+				}
+			}
+		}
+	}
+}
+
+func TestLoadFSAcceptsTheFixture(t *testing.T) {
+	c := loadFixture(t, nil)
+	l, ok := c.Lesson("first")
+	if !ok {
+		t.Fatal("lesson first not found")
+	}
+	if got := len(l.Steps); got != 4 {
+		t.Errorf("steps = %d, want 4", got)
+	}
+	if _, ok := c.Lesson("nope"); ok {
+		t.Error("Lesson(nope) found a lesson")
+	}
+	prev, next := c.Neighbors("second")
+	if prev != l || next != nil {
+		t.Errorf("Neighbors(second) = %v, %v", prev, next)
+	}
+}
+
+func TestLoadFSRejectsBrokenLessons(t *testing.T) {
+	tests := []struct {
+		name    string
+		old     string // text in validLesson to replace
+		new     string
+		wantErr string
+	}{
+		{"unknown event kind", "event: cart.added", "event: cart.exploded", `unknown event kind "cart.exploded"`},
+		{"unknown where key", "where: {product_id: \"*\"}", "where: {sku: \"*\"}", `event "cart.added" has no detail "sku"`},
+		{"impossible where value", "cookie: sent", "cookie: yes", `cookie="yes" can never happen`},
+		{"empty where value", "where: {username: \"*\"}", "where: {username: \"\"}", `where "username" is empty`},
+		{"link to unknown lesson", "(/lessons/second)", "(/lessons/third)", "link to unknown lesson /lessons/third"},
+		{"link to unknown lab", "(/lessons/second)", "(/lab/teleport)", "unknown lab /lab/teleport"},
+		{"duplicate step id", "  - id: add\n", "  - id: visit\n", `duplicate id "visit"`},
+		{"quiz id clashing with a step", "  - id: q2\n", "  - id: think\n", `duplicate id "think"`},
+		{"missing trigger", "    trigger:\n      event: logout\n      where: {username: \"*\"}\n", "", "missing trigger"},
+		{"trigger without event", "      event: logout\n", "", "trigger has no event"},
+		{"trigger and question", "    hints:\n      - The answer is b.\n", "    hints:\n      - The answer is b.\n    trigger: {event: logout}\n", "has both a trigger and a question"},
+		{"missing title", "    title: Add a product\n", "", `step 2 ("add"): title: missing`},
+		{"missing do", "    do: Press Log out.\n", "", `step 4 ("leave"): do: missing`},
+		{"no hints", "    hints:\n      - Top bar.\n", "", "has 0 hints, want 1 to 3"},
+		{"four hints", "      - Top bar.\n", "      - a\n      - b\n      - c\n      - d\n", "has 4 hints"},
+		{"trigger step without curl", "    curl:\n      - curl -b jar.txt {{.BaseURL}}/logout\n", "", "needs at least one curl command"},
+		{"trigger step without devtools", "    devtools: Network, then the POST.\n    hints:\n      - Top bar.", "    hints:\n      - Top bar.", "needs DevTools guidance"},
+		{"answer not a choice", "answer: b\n      explain: Because b.", "answer: c\n      explain: Because b.", `"c" is not one of the choices`},
+		{"one quiz question", "  - id: q2\n    prompt: Second?\n    choices:\n      - {id: a, text: A}\n      - {id: b, text: B}\n    answer: a\n    explain: A it is.\n", "", "has 1 questions, want 2 or 3"},
+		{"misspelt field", "    hints:\n      - Top bar.", "    hint:\n      - Top bar.", "field hint not found"},
+		{"unknown placeholder", "{{.SessionPrefix}}.\n    curl", "{{.SessionID}}.\n    curl", "unknown placeholder"},
+		{"template logic", "your ID {{.SessionPrefix}}.", `your ID {{printf "%s" .DBURL}}.`, "unknown placeholder"},
+		{"escaped braces", "## Body", `## Body \{\{.Evil}}`, "literal {{"},
+		{"placeholder in a title", "title: Log out", "title: Log out {{.Username}}", "placeholders are allowed only"},
+		{"bad step id", "  - id: leave\n", "  - id: Leave Now\n", `id "Leave Now" must be lower-case`},
+		{"no front matter", "---\ntitle: Fixture lesson", "title: Fixture lesson", `must start with a "---" line`},
+		{"unclosed front matter", "---\n## Body", "## Body", `no closing "---"`},
+		{"bare star in YAML", `where: {product_id: "*"}`, `where: {product_id: *}`, "front matter"},
+		{"empty body", "## Body\n\nSee [the other lesson](/lessons/second) and your ID {{.SessionPrefix}}.\n", "", "body: missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := replace(t, tt.old, tt.new)(validLesson)
+			_, err := LoadFS(fixtureFS(map[string]string{"01-first.md": text, "02-second.md": secondLesson}))
+			if err == nil {
+				t.Fatalf("LoadFS accepted a lesson with %s", tt.name)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error does not mention %q:\n%v", tt.wantErr, err)
+			}
+			if !strings.Contains(err.Error(), "01-first.md") {
+				t.Errorf("error does not name the file:\n%v", err)
+			}
+		})
+	}
+}
+
+func TestLoadFSRejectsBadFileNames(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		wantErr string
+	}{
+		{"no lessons", map[string]string{}, "no lesson files"},
+		{"gap in numbering", map[string]string{"01-first.md": validLesson, "03-second.md": secondLesson}, "expected lesson number 02"},
+		{"name without number", map[string]string{"first.md": validLesson}, "name must look like 01-some-slug.md"},
+		{"same slug twice", map[string]string{"01-second.md": secondLesson, "02-second.md": secondLesson}, `duplicate slug "second"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadFS(fixtureFS(tt.files))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("LoadFS error = %v, want it to mention %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadFSReportsEveryProblemAtOnce(t *testing.T) {
+	text := replace(t, "event: cart.added", "event: cart.exploded")(validLesson)
+	text = strings.Replace(text, "  - id: add\n", "  - id: visit\n", 1)
+	_, err := LoadFS(fixtureFS(map[string]string{"01-first.md": text, "02-second.md": secondLesson}))
+	if err == nil {
+		t.Fatal("LoadFS accepted a broken lesson")
+	}
+	for _, want := range []string{"unknown event kind", "duplicate id"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestLoadFSAcceptsWindowsLineEndingsAndNumericWhereValues(t *testing.T) {
+	text := replace(t, "where: {path: /cart, cookie: sent}", "where: {path: /cart, cookie: sent, status: 200}")(validLesson)
+	text = strings.ReplaceAll(text, "\n", "\r\n")
+	c, err := LoadFS(fixtureFS(map[string]string{"01-first.md": text, "02-second.md": secondLesson}))
+	if err != nil {
+		t.Fatalf("LoadFS: %v", err)
+	}
+	l, _ := c.Lesson("first")
+	if got := l.Steps[0].Trigger.Where["status"]; got != "200" {
+		t.Errorf(`where status = %q, want "200"`, got)
+	}
+}

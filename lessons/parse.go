@@ -1,0 +1,341 @@
+package lessons
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The front matter as written in a lesson file. Decoding is strict (unknown
+// fields are errors) so a misspelt key ("hint:" for "hints:") fails the load
+// instead of silently dropping text.
+type frontMatter struct {
+	Title      string          `yaml:"title"`
+	Summary    string          `yaml:"summary"`
+	Objectives []string        `yaml:"objectives"`
+	Steps      []stepFront     `yaml:"steps"`
+	Quiz       []questionFront `yaml:"quiz"`
+}
+
+type stepFront struct {
+	ID       string         `yaml:"id"`
+	Title    string         `yaml:"title"`
+	Do       string         `yaml:"do"`
+	Curl     []string       `yaml:"curl"`
+	DevTools string         `yaml:"devtools"`
+	Hints    []string       `yaml:"hints"`
+	Trigger  *Trigger       `yaml:"trigger"`
+	Question *questionFront `yaml:"question"`
+}
+
+type questionFront struct {
+	ID      string   `yaml:"id"`
+	Prompt  string   `yaml:"prompt"`
+	Choices []Choice `yaml:"choices"`
+	Answer  string   `yaml:"answer"`
+	Explain string   `yaml:"explain"`
+}
+
+var (
+	fileNameRE = regexp.MustCompile(`^([0-9]{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$`)
+	idRE       = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+	lessonRef  = regexp.MustCompile(`/lessons/([A-Za-z0-9_-]+)`)
+	labRef     = regexp.MustCompile(`/lab/([A-Za-z0-9_-]+)`)
+)
+
+// labSlugs are the labs CONTRACT.md promises; a lesson linking elsewhere
+// would send a learner to a 404.
+var labSlugs = []string{"fixation", "logout-replay", "cookie-theft", "cross-site", "guessable-ids", "expiry"}
+
+// LoadFS parses and validates every NN-slug.md file at the root of fsys.
+// It reports every problem it finds, not just the first, so an instructor
+// fixes a lesson in one round. Files must be numbered 01, 02, … without gaps.
+func LoadFS(fsys fs.FS) (*Catalog, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("lessons: %w", err)
+	}
+	var errs []error
+	c := &Catalog{bySlug: make(map[string]*Lesson)}
+	refs := make(map[string][]string) // file → lesson slugs it links to
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || path.Ext(name) != ".md" {
+			continue
+		}
+		n++
+		m := fileNameRE.FindStringSubmatch(name)
+		if m == nil {
+			errs = append(errs, fmt.Errorf("%s: name must look like 01-some-slug.md", name))
+			continue
+		}
+		if num, _ := strconv.Atoi(m[1]); num != n {
+			errs = append(errs, fmt.Errorf("%s: expected lesson number %02d (files are numbered 01, 02, … without gaps)", name, n))
+		}
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
+		}
+		l, links, err := parseLesson(m[2], data)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
+		}
+		if _, dup := c.bySlug[l.Slug]; dup {
+			errs = append(errs, fmt.Errorf("%s: duplicate slug %q", name, l.Slug))
+			continue
+		}
+		l.Number = n
+		c.lessons = append(c.lessons, l)
+		c.bySlug[l.Slug] = l
+		refs[name] = links
+	}
+	if n == 0 {
+		errs = append(errs, errors.New("no lesson files (NN-slug.md)"))
+	}
+	// Links are checked once every slug is known, so a lesson may point
+	// forward to a later one.
+	for _, name := range sortedKeys(refs) {
+		for _, slug := range refs[name] {
+			if _, ok := c.bySlug[slug]; !ok {
+				errs = append(errs, fmt.Errorf("%s: link to unknown lesson /lessons/%s", name, slug))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("lessons: invalid content:\n%w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// splitFrontMatter separates "---\nYAML\n---\nMarkdown".
+func splitFrontMatter(data []byte) (front, body string, err error) {
+	s := strings.TrimPrefix(string(data), "\ufeff")
+	s = strings.ReplaceAll(s, "\r\n", "\n") // files edited on Windows
+	if !strings.HasPrefix(s, "---\n") {
+		return "", "", errors.New(`must start with a "---" line, then the front matter`)
+	}
+	s = s[len("---\n"):]
+	if strings.HasPrefix(s, "---\n") {
+		return "", s[len("---\n"):], nil
+	}
+	end := strings.Index(s, "\n---\n")
+	if end < 0 {
+		if strings.HasSuffix(s, "\n---") {
+			return s[:len(s)-len("\n---")], "", nil
+		}
+		return "", "", errors.New(`front matter has no closing "---" line`)
+	}
+	return s[:end+1], s[end+len("\n---\n"):], nil
+}
+
+// lessonErrs collects a file's problems with the place each was found.
+type lessonErrs []error
+
+func (e *lessonErrs) add(where string, err error) {
+	if err != nil {
+		*e = append(*e, fmt.Errorf("%s: %w", where, err))
+	}
+}
+
+func (e *lessonErrs) addf(where, format string, args ...any) {
+	*e = append(*e, fmt.Errorf("%s: "+format, append([]any{where}, args...)...))
+}
+
+// parseLesson parses and validates one file. It returns the lesson slugs
+// the file links to, for LoadFS to check against the whole catalog.
+func parseLesson(slug string, data []byte) (*Lesson, []string, error) {
+	front, body, err := splitFrontMatter(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	var f frontMatter
+	dec := yaml.NewDecoder(strings.NewReader(front))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, nil, fmt.Errorf("front matter: %w", err)
+	}
+
+	var errs lessonErrs
+	l := &Lesson{Slug: slug, Title: f.Title, Summary: f.Summary, Objectives: f.Objectives}
+	var texts []string // everything a learner reads, scanned for links
+
+	plain := func(where, s string) {
+		texts = append(texts, s)
+		if strings.TrimSpace(s) == "" {
+			errs.addf(where, "missing")
+		} else if strings.Contains(s, "{{") {
+			errs.addf(where, "placeholders are allowed only in Markdown text and curl commands")
+		}
+	}
+	md := func(where, name, src string) *template.Template {
+		texts = append(texts, src)
+		if strings.TrimSpace(src) == "" {
+			errs.addf(where, "missing")
+			return nil
+		}
+		t, err := compileMarkdown(slug+"/"+name, src)
+		errs.add(where, err)
+		return t
+	}
+
+	plain("title", f.Title)
+	plain("summary", f.Summary)
+	if len(f.Objectives) == 0 {
+		errs.addf("objectives", "at least one objective is required")
+	}
+	for i, o := range f.Objectives {
+		plain(fmt.Sprintf("objectives[%d]", i), o)
+	}
+	l.body = md("body", "body", body)
+
+	ids := make(map[string]string) // step and quiz IDs share one namespace: Answer takes either
+	claim := func(where, id string) {
+		if !idRE.MatchString(id) {
+			errs.addf(where, "id %q must be lower-case words joined by dashes", id)
+			return
+		}
+		if prev, dup := ids[id]; dup {
+			errs.addf(where, "duplicate id %q (also %s)", id, prev)
+			return
+		}
+		ids[id] = where
+	}
+
+	if len(f.Steps) == 0 {
+		errs.addf("steps", "at least one step is required")
+	}
+	for i, sf := range f.Steps {
+		where := fmt.Sprintf("step %d (%q)", i+1, sf.ID)
+		claim(where, sf.ID)
+		s := &Step{ID: sf.ID, Title: sf.Title, Trigger: sf.Trigger}
+		plain(where+": title", sf.Title)
+		s.do = md(where+": do", sf.ID+"/do", sf.Do)
+		if n := len(sf.Hints); n < 1 || n > 3 {
+			errs.addf(where+": hints", "has %d hints, want 1 to 3", n)
+		}
+		for j, h := range sf.Hints {
+			s.hints = append(s.hints, md(fmt.Sprintf("%s: hints[%d]", where, j), fmt.Sprintf("%s/hint%d", sf.ID, j+1), h))
+		}
+		for j, c := range sf.Curl {
+			texts = append(texts, c)
+			w := fmt.Sprintf("%s: curl[%d]", where, j)
+			if strings.TrimSpace(c) == "" {
+				errs.addf(w, "empty command")
+			}
+			errs.add(w, checkPlaceholders(c))
+		}
+		s.Curl = sf.Curl
+		if sf.DevTools != "" {
+			s.devtools = md(where+": devtools", sf.ID+"/devtools", sf.DevTools)
+		}
+		switch {
+		case sf.Trigger != nil && sf.Question != nil:
+			errs.addf(where, "has both a trigger and a question; a step completes one way")
+		case sf.Trigger != nil:
+			errs.add(where+": trigger", sf.Trigger.validate())
+			for _, v := range sf.Trigger.Where {
+				texts = append(texts, v)
+			}
+			// An observable step must show how to reproduce it from a
+			// terminal and where to look in the browser.
+			if len(sf.Curl) == 0 {
+				errs.addf(where+": curl", "a step with a trigger needs at least one curl command")
+			}
+			if strings.TrimSpace(sf.DevTools) == "" {
+				errs.addf(where+": devtools", "a step with a trigger needs DevTools guidance")
+			}
+		case sf.Question != nil:
+			if sf.Question.ID != "" {
+				errs.addf(where+": question", "takes the step's id; remove its own id %q", sf.Question.ID)
+			}
+			sf.Question.ID = sf.ID
+			s.Question = buildQuestion(&errs, where+": question", sf.Question, &texts)
+		default:
+			errs.addf(where, "missing trigger (or question): nothing could ever complete it")
+		}
+		l.Steps = append(l.Steps, s)
+	}
+
+	if n := len(f.Quiz); n < 2 || n > 3 {
+		errs.addf("quiz", "has %d questions, want 2 or 3", n)
+	}
+	for i := range f.Quiz {
+		qf := &f.Quiz[i]
+		where := fmt.Sprintf("quiz %d (%q)", i+1, qf.ID)
+		claim(where, qf.ID)
+		l.Quiz = append(l.Quiz, buildQuestion(&errs, where, qf, &texts))
+	}
+
+	var links []string
+	for _, t := range texts {
+		for _, m := range lessonRef.FindAllStringSubmatch(t, -1) {
+			if !slices.Contains(links, m[1]) {
+				links = append(links, m[1])
+			}
+		}
+		for _, m := range labRef.FindAllStringSubmatch(t, -1) {
+			if !slices.Contains(labSlugs, m[1]) {
+				errs.addf("links", "link to unknown lab /lab/%s", m[1])
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return l, links, nil
+}
+
+// buildQuestion validates a question and converts it.
+func buildQuestion(errs *lessonErrs, where string, qf *questionFront, texts *[]string) *Question {
+	plain := func(w, s string) {
+		*texts = append(*texts, s)
+		if strings.TrimSpace(s) == "" {
+			errs.addf(w, "missing")
+		} else if strings.Contains(s, "{{") {
+			errs.addf(w, "placeholders are not allowed in questions")
+		}
+	}
+	plain(where+": prompt", qf.Prompt)
+	plain(where+": explain", qf.Explain)
+	if n := len(qf.Choices); n < 2 || n > 6 {
+		errs.addf(where+": choices", "has %d choices, want 2 to 6", n)
+	}
+	seen := make(map[string]bool)
+	for i, c := range qf.Choices {
+		w := fmt.Sprintf("%s: choice %d", where, i+1)
+		if !idRE.MatchString(c.ID) {
+			errs.addf(w, "id %q must be lower-case words joined by dashes", c.ID)
+		} else if seen[c.ID] {
+			errs.addf(w, "duplicate choice id %q", c.ID)
+		}
+		seen[c.ID] = true
+		plain(w+": text", c.Text)
+		if c.Why != "" {
+			plain(w+": why", c.Why)
+		}
+	}
+	if !seen[qf.Answer] {
+		errs.addf(where+": answer", "%q is not one of the choices", qf.Answer)
+	}
+	return &Question{ID: qf.ID, Prompt: qf.Prompt, Choices: qf.Choices, Explain: qf.Explain, answer: qf.Answer}
+}
