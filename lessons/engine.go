@@ -3,6 +3,7 @@ package lessons
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Key names one step or quiz question of one lesson. A quiz question's Step
@@ -15,7 +16,18 @@ type Key struct {
 // QuizPrefix marks quiz questions in Key.Step.
 const QuizPrefix = "quiz:"
 
+// String is "lesson/step", the form ParseKey reads back: a compact way to
+// store a key in session data or a single column.
 func (k Key) String() string { return k.Lesson + "/" + k.Step }
+
+// ParseKey reads a key written by Key.String.
+func ParseKey(s string) (Key, bool) {
+	lesson, step, ok := strings.Cut(s, "/")
+	if !ok || lesson == "" || step == "" {
+		return Key{}, false
+	}
+	return Key{lesson, step}, true
+}
 
 // StepKey is the progress key of one of the lesson's steps.
 func (l *Lesson) StepKey(s *Step) Key { return Key{l.Slug, s.ID} }

@@ -269,3 +269,16 @@ func TestEventKindsAreTheOnesTheWebLayerEmits(t *testing.T) {
 		t.Errorf("EventKinds = %v\nwant %v", got, want)
 	}
 }
+
+func TestParseKeyReadsWhatStringWrites(t *testing.T) {
+	for _, k := range []Key{{"logging-in", "rotated"}, {"timeouts", "quiz:why-absolute"}} {
+		if got, ok := ParseKey(k.String()); !ok || got != k {
+			t.Errorf("ParseKey(%q) = %v, %v", k.String(), got, ok)
+		}
+	}
+	for _, s := range []string{"", "no-slash", "/step", "lesson/"} {
+		if _, ok := ParseKey(s); ok {
+			t.Errorf("ParseKey(%q) accepted a malformed key", s)
+		}
+	}
+}

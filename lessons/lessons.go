@@ -7,6 +7,12 @@
 // events to Advance, stores the keys it returns, and renders lesson text
 // with the learner's own values (RenderBody, Step.Render).
 //
+// Steps complete in order within a lesson, and lessons are independent, so
+// every lesson from 2 on starts with an "open this lesson" step triggered by
+// the GET of its own page: without it, logging in during lesson 4 would
+// silently tick lesson 5's and 6's first steps before the learner had read
+// them.
+//
 // A lesson file is YAML front matter between two "---" lines, then a
 // Markdown body. The front matter format is documented in FORMAT.md
 // and enforced by LoadFS.
