@@ -112,6 +112,8 @@ type testServer struct {
 	db    *db.DB
 	clock *testClock
 	logs  *strings.Builder
+
+	stopOnce sync.Once
 }
 
 // testClock is the injectable clock: tests move time instead of sleeping.
@@ -121,6 +123,9 @@ func (c *testClock) Now() time.Time          { return time.Unix(0, c.now.Load())
 func (c *testClock) Advance(d time.Duration) { c.now.Add(int64(d)) }
 
 type serverOption func(*config)
+
+// withInstance names the server instance (the badge, events' instance).
+func withInstance(name string) serverOption { return func(c *config) { c.Instance = name } }
 
 // startServer opens the database at url, starts the app on 127.0.0.1:0 and
 // stops both when the test ends.
@@ -149,11 +154,18 @@ func startServer(t *testing.T, url string, opts ...serverOption) *testServer {
 		t.Fatal(err)
 	}
 	go a.fiber.Listener(ln)
-	t.Cleanup(func() {
-		a.fiber.ShutdownWithTimeout(5 * time.Second)
-		d.Close()
+	s := &testServer{URL: "http://" + ln.Addr().String(), app: a, db: d, clock: clock, logs: logs}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// stop shuts the server down gracefully and closes its database, as a
+// restart would; it is safe to call more than once.
+func (s *testServer) stop() {
+	s.stopOnce.Do(func() {
+		s.app.fiber.ShutdownWithTimeout(5 * time.Second)
+		s.db.Close()
 	})
-	return &testServer{URL: "http://" + ln.Addr().String(), app: a, db: d, clock: clock, logs: logs}
 }
 
 // lockedWriter lets concurrent requests log into one buffer the test reads.
