@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"net/http"
 	"runtime"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/template/html/v2"
 
 	"sessionlab/db"
 	"sessionlab/lessons"
@@ -101,20 +98,14 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 
 func (a *app) timeouts() timeouts { return *a.tmo.Load() }
 
-// newViews parses the embedded templates once, failing fast: Fiber would
-// only log a warning and answer every page with an error later.
-func newViews(dev bool) (*html.Engine, error) {
-	var engine *html.Engine
-	if dev {
-		engine = html.New("./views", ".html")
-		engine.Reload(true)
-	} else {
-		sub, err := fs.Sub(viewsFS, "views")
-		if err != nil {
-			return nil, err
-		}
-		engine = html.NewFileSystem(http.FS(sub), ".html")
+// newViews parses the embedded templates once, failing fast (in dev mode it
+// reads ./views again on every render).
+func newViews(dev bool) (*views, error) {
+	src, err := viewsSource(dev)
+	if err != nil {
+		return nil, err
 	}
+	engine := newTemplateViews(src, dev)
 	engine.AddFunc("money", money)
 	engine.AddFunc("json", func(v any) string {
 		b, _ := json.MarshalIndent(v, "", "  ")
@@ -123,7 +114,7 @@ func newViews(dev bool) (*html.Engine, error) {
 	engine.AddFunc("ago", ago)
 	engine.AddFunc("mul", func(a int64, b int) int64 { return a * int64(b) })
 	if err := engine.Load(); err != nil {
-		return nil, fmt.Errorf("templates: %w", err)
+		return nil, err
 	}
 	return engine, nil
 }
