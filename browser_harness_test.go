@@ -318,4 +318,3 @@ func saveScreenshot(t *testing.T, ctx context.Context, name string) string {
 	t.Logf("screenshot: %s", p)
 	return p
 }
-
