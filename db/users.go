@@ -21,11 +21,18 @@ type User struct {
 // by timing).
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
 
-// UserByName returns the user, or ErrNotFound.
+// UserByName returns the user whose name is exactly username, or
+// ErrNotFound. The comparison is made again in Go: MariaDB's default
+// collation (utf8mb4_unicode_ci) is case-, accent- and width-insensitive and
+// pads trailing spaces, so WHERE username = 'ALICE' (or 'alicé', or
+// full-width 'ａｌｉｃｅ') finds alice there.
 func (d *DB) UserByName(ctx context.Context, username string) (*User, error) {
 	var u User
 	if err := d.get(ctx, d.R, &u, `SELECT id, username, password_hash, created_at FROM users WHERE username = ?`, username); err != nil {
 		return nil, err
+	}
+	if u.Username != username {
+		return nil, ErrNotFound
 	}
 	return &u, nil
 }
