@@ -79,9 +79,9 @@ func mariadbBaseURL(t *testing.T) string {
 	}
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("MariaDB is required under CI but unreachable at %s: %v", base, err)
+			t.Fatalf("MariaDB is required under CI but unreachable at %s: %v", db.MaskURL(base), err)
 		}
-		t.Skipf("MariaDB not reachable at %s (%v): skipping; set SESSIONLAB_TEST_MYSQL or run .ci/run", base, err)
+		t.Skipf("MariaDB not reachable at %s (%v): skipping; set SESSIONLAB_TEST_MYSQL or run .ci/run", db.MaskURL(base), err)
 	}
 	return base
 }

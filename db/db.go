@@ -84,11 +84,12 @@ func parseSQLite(path string) (Config, error) {
 func parseMySQL(raw string) (Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Config{}, fmt.Errorf("bad MariaDB URL: %v", errors.Unwrap(err))
+		// url.Parse's message quotes pieces of the URL, perhaps the password.
+		return Config{}, fmt.Errorf("bad MariaDB URL %s: use mysql://USER:PASS@HOST:PORT/DBNAME, with special characters in the password percent-encoded (/ as %%2F, @ as %%40)", maskURL(raw))
 	}
 	name := strings.TrimPrefix(u.Path, "/")
-	if name == "" || strings.Contains(name, "/") {
-		return Config{}, errors.New("MariaDB URL needs a database name: mysql://USER:PASS@HOST:PORT/DBNAME")
+	if name == "" || strings.Contains(name, "/") || u.User == nil && strings.Contains(raw, "@") {
+		return Config{}, errors.New("MariaDB URL needs a database name: mysql://USER:PASS@HOST:PORT/DBNAME (percent-encode / and @ in the password)")
 	}
 	host := u.Host
 	if host == "" {
@@ -113,17 +114,39 @@ func parseMySQL(raw string) (Config, error) {
 	return Config{Dialect: MariaDB, Driver: "mysql", DSN: cfg.FormatDSN(), Name: name, Display: maskURL(raw)}, nil
 }
 
-// maskURL hides the password of a URL so it can be logged.
+// maskURL hides the password of a URL so it can be logged. A URL too broken
+// for url.Parse (a password with an unescaped '/' or space, say) is masked
+// by its text: everything between "scheme://user:" and the last '@'.
 func maskURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		return u.String()
+	}
+	if err == nil && !strings.Contains(raw, "@") {
 		return raw
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
 	}
-	return u.String()
+	rest := raw[i+3:]
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return raw
+	}
+	c := strings.Index(rest[:at], ":")
+	if c < 0 {
+		return raw
+	}
+	return raw[:i+3] + rest[:c+1] + "xxxxx" + rest[at:]
 }
+
+// MaskURL is maskURL for other packages: any database URL printed or logged
+// goes through it.
+func MaskURL(raw string) string { return maskURL(raw) }
 
 // DB is an open Session Lab database. W takes writes; R takes reads. On
 // SQLite they are separate pools so that a single writer connection keeps
