@@ -41,7 +41,8 @@ type cookiePanel struct {
 type sessionPanel struct {
 	KeyPrefix     string    `json:"key_prefix"`
 	Authenticated bool      `json:"authenticated"`
-	User          string    `json:"user,omitempty"`
+	User          string    `json:"-"`
+	UserJSON      *string   `json:"user"` // null while anonymous: the key is always there (CONTRACT.md)
 	CreatedAt     time.Time `json:"created_at"`
 	LastSeenAt    time.Time `json:"last_seen_at"`
 	ExpiresAt     time.Time `json:"expires_at"`
@@ -158,7 +159,13 @@ func (a *app) sessionPanel(rs *reqState) *sessionPanel {
 		}
 	}
 	pretty, _ := json.MarshalIndent(data, "", "  ")
+	var user *string
+	if s.loggedIn() {
+		name := s.username()
+		user = &name
+	}
 	return &sessionPanel{
+		UserJSON:      user,
 		KeyPrefix:     prefix(s.row.Key),
 		Authenticated: s.loggedIn(),
 		User:          s.username(),
@@ -186,7 +193,8 @@ func (a *app) cart(c *fiber.Ctx) (*cartView, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cart: %w", err)
 		}
-		v.Owner, v.Items = rs.sess.username(), items
+		v.Owner = rs.sess.username()
+		v.Items = append(v.Items, items...) // [] in JSON when empty, never null
 		v.Where = "Saved in the cart_items table under " + rs.sess.username() + "'s account: it outlives this session."
 	default:
 		for _, l := range rs.sess.data.Cart {
