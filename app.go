@@ -92,6 +92,8 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 		DisableStartupMessage: true,
 		AppName:               "Session Lab",
 	})
+	// Errors fasthttp raises before routing get our handler, not Fiber's.
+	a.fiber.Server().ErrorHandler = a.serverError
 	a.routes()
 	return a, nil
 }

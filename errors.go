@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"runtime/debug"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"sessionlab/db"
 )
@@ -34,6 +36,7 @@ func (a *app) handleError(c *fiber.Ctx, err error) error {
 	default:
 		a.log.Error("request failed", "route", c.Route().Path, "method", c.Method(), "err", err)
 	}
+	setSecurityHeaders(c)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if wantsJSON(c) {
 		return c.Status(status).JSON(fiber.Map{"error": msg, "status": status})
@@ -45,6 +48,34 @@ func (a *app) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(status).SendString(fmt.Sprintf("%d %s\n%s\n", status, title, msg))
 	}
 	return nil
+}
+
+// serverError answers what fasthttp refuses before any route runs: a request
+// it cannot parse, a body or headers over the limits. It replaces Fiber's
+// own handler, which passes fasthttp's message on to the page, and that
+// message quotes the raw request: attacker bytes reflected back. Ours says
+// what was wrong in fixed words.
+func (a *app) serverError(fctx *fasthttp.RequestCtx, err error) {
+	c := a.fiber.AcquireCtx(fctx)
+	defer a.fiber.ReleaseCtx(c)
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &small):
+		fe = fiber.ErrRequestHeaderFieldsTooLarge
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		fe = fiber.ErrRequestEntityTooLarge
+	case errors.As(err, &ne) && ne.Timeout(), strings.Contains(err.Error(), "timeout"):
+		fe = fiber.NewError(fiber.StatusRequestTimeout, "The request took too long to arrive. Nothing was changed.")
+	default:
+		fe = fiber.NewError(fiber.StatusBadRequest, "The server could not read that HTTP request: it is malformed. Nothing was changed.")
+	}
+	a.log.Info("request refused before routing", "status", fe.Code, "remote", fctx.RemoteIP().String())
+	if herr := a.handleError(c, fe); herr != nil {
+		a.log.Error("error handler failed", "err", herr)
+		c.Status(fe.Code)
+	}
 }
 
 // friendly turns Fiber's own messages (body too large, header too big, ...)

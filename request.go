@@ -69,6 +69,10 @@ func (a *app) withSession(c *fiber.Ctx) error {
 		return err
 	}
 	switch {
+	case rs.sess == nil && c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead:
+		// A POST without a live session cannot carry a valid CSRF token, so
+		// it is refused next; issuing a row for it would let any bot's junk
+		// fill the sessions table. (The refusal itself is logged, not stored.)
 	case rs.sess == nil:
 		if err := a.createSession(c, rs); err != nil {
 			return err

@@ -58,5 +58,7 @@ func (a *app) routes() {
 	f.Get("/api/state", api(a.apiState)...)
 	f.Get("/api/progress", api(a.apiProgress)...)
 
-	f.Use(a.withSession, a.notFound)
+	// Unmatched routes read an existing session (the panels show it) but
+	// never create one: a 404 is not worth a row.
+	f.Use(a.withExistingSession, a.notFound)
 }

@@ -11,6 +11,14 @@ import (
 // securityHeaders sets the headers every response carries. The CSP allows no
 // inline script at all, so even an escaping bug could not run injected code.
 func (a *app) securityHeaders(c *fiber.Ctx) error {
+	setSecurityHeaders(c)
+	return c.Next()
+}
+
+// setSecurityHeaders is securityHeaders without the chain: the error handler
+// calls it too, because errors raised before routing (a body over the limit,
+// a request fasthttp cannot parse) never pass through the middleware.
+func setSecurityHeaders(c *fiber.Ctx) {
 	h := &c.Response().Header
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -21,7 +29,6 @@ func (a *app) securityHeaders(c *fiber.Ctx) error {
 		// Pages show session state: never keep them in a cache.
 		h.Set("Cache-Control", "no-store")
 	}
-	return c.Next()
 }
 
 // loginLimiter counts failed logins per key (a username, a client address)

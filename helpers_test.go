@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// apiStateJSON is GET /api/state as CONTRACT.md specifies it.
+type apiStateJSON struct {
+	Cookie struct {
+		Name    string `json:"name"`
+		Present bool   `json:"present"`
+		Prefix  string `json:"prefix"`
+		Length  int    `json:"length"`
+	} `json:"cookie"`
+	Session *struct {
+		KeyPrefix     string          `json:"key_prefix"`
+		Authenticated bool            `json:"authenticated"`
+		User          *string         `json:"user"`
+		CreatedAt     string          `json:"created_at"`
+		ExpiresAt     string          `json:"expires_at"`
+		Data          json.RawMessage `json:"data"`
+	} `json:"session"`
+	Cart struct {
+		Owner string `json:"owner"`
+		Items []struct {
+			ProductID      int64  `json:"product_id"`
+			Name           string `json:"name"`
+			Quantity       int    `json:"quantity"`
+			UnitPriceCents int64  `json:"unit_price_cents"`
+		} `json:"items"`
+		TotalCents int64 `json:"total_cents"`
+	} `json:"cart"`
+	raw string
+}
+
+// apiState reads /api/state; it fails the test unless it is 200 JSON.
+func (b *browser) apiState() apiStateJSON {
+	b.t.Helper()
+	r := b.get("/api/state")
+	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		b.t.Fatalf("/api/state: %d %s", r.Status, r.Header.Get("Content-Type"))
+	}
+	var s apiStateJSON
+	if err := json.Unmarshal([]byte(r.Body), &s); err != nil {
+		b.t.Fatalf("/api/state: %v\n%s", err, r.Body)
+	}
+	s.raw = r.Body
+	return s
+}
+
+// quantities is the cart as product → quantity.
+func (s apiStateJSON) quantities() map[int64]int {
+	m := map[int64]int{}
+	for _, it := range s.Cart.Items {
+		m[it.ProductID] = it.Quantity
+	}
+	return m
+}
+
+// add puts q of a product in the cart through the form and checks the 303.
+func (b *browser) add(productID, q string) {
+	b.t.Helper()
+	r := b.submit("/cart/add", url.Values{"product_id": {productID}, "quantity": {q}})
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/cart" {
+		b.t.Fatalf("add %s×%s: %d → %q", productID, q, r.Status, r.Header.Get("Location"))
+	}
+}
+
+// dbSnapshot is every row the shop can change, as text, to prove that a
+// refused request changed nothing.
+func dbSnapshot(t *testing.T, s *testServer) string {
+	t.Helper()
+	var out []string
+	for _, q := range []string{
+		"SELECT `key`, COALESCE(user_id, 0), data, created_at, expires_at FROM sessions ORDER BY `key`",
+		"SELECT user_id, product_id, quantity FROM cart_items ORDER BY user_id, product_id",
+		"SELECT id, user_id, body FROM notes ORDER BY id",
+		"SELECT id, username, password_hash FROM users ORDER BY id",
+	} {
+		rows, err := s.db.W.Queryx(q)
+		if err != nil {
+			t.Fatalf("snapshot %s: %v", q, err)
+		}
+		for rows.Next() {
+			cols, err := rows.SliceScan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts []string
+			for _, c := range cols {
+				switch v := c.(type) {
+				case []byte:
+					parts = append(parts, string(v))
+				default:
+					parts = append(parts, strings.TrimSpace(strings.ReplaceAll(jsonString(v), "\n", "")))
+				}
+			}
+			out = append(out, strings.Join(parts, "|"))
+		}
+		rows.Close()
+		out = append(out, "--")
+	}
+	return strings.Join(out, "\n")
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+var noteIDRe = regexp.MustCompile(`/notes/(\d+)/delete`)
+
+// noteIDs are the delete links on the /notes page.
+func (b *browser) noteIDs() []string {
+	b.t.Helper()
+	r := b.get("/notes")
+	var ids []string
+	for _, m := range noteIDRe.FindAllStringSubmatch(r.Body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
