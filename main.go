@@ -27,7 +27,7 @@ func main() {
 	case len(args) > 0 && args[0] == "serve":
 		err = serve(args[1:], logger)
 	case len(args) > 0 && args[0] == "db":
-		err = dbCommand(args[1:], os.Stdout)
+		err = dbCommand(args[1:], os.Stdout, os.Stderr)
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		err = fmt.Errorf("unknown command %q: use serve (the default) or db", args[0])
 	default:

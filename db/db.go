@@ -87,6 +87,11 @@ func parseMySQL(raw string) (Config, error) {
 		// url.Parse's message quotes pieces of the URL, perhaps the password.
 		return Config{}, fmt.Errorf("bad MariaDB URL %s: use mysql://USER:PASS@HOST:PORT/DBNAME, with special characters in the password percent-encoded (/ as %%2F, @ as %%40)", maskURL(raw))
 	}
+	if u.User != nil && u.User.Username() == "" {
+		if _, ok := u.User.Password(); ok {
+			return Config{}, errors.New("MariaDB URL has a password but no user: mysql://USER:PASS@HOST:PORT/DBNAME")
+		}
+	}
 	name := strings.TrimPrefix(u.Path, "/")
 	if name == "" || strings.Contains(name, "/") || u.User == nil && strings.Contains(raw, "@") {
 		return Config{}, errors.New("MariaDB URL needs a database name: mysql://USER:PASS@HOST:PORT/DBNAME (percent-encode / and @ in the password)")
@@ -165,6 +170,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		return nil, err
 	}
 	if _, err := d.Migrate(ctx, nil); err != nil {
+		d.Close()
+		return nil, err
+	}
+	// A database an interrupted db copy left half-filled is not served.
+	if err := d.refuseIncomplete(ctx); err != nil {
 		d.Close()
 		return nil, err
 	}
