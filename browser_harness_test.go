@@ -318,3 +318,22 @@ func saveScreenshot(t *testing.T, ctx context.Context, name string) string {
 	t.Logf("screenshot: %s", p)
 	return p
 }
+
+// saveElementScreenshot writes a PNG of the first element matching css to
+// artifacts/NAME.png: a close-up a reviewer can read.
+func saveElementScreenshot(t *testing.T, ctx context.Context, css, name string) string {
+	t.Helper()
+	buf, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(css), chromedp.NodeVisible))
+	if err != nil {
+		t.Fatalf("screenshot of %s: %v", css, err)
+	}
+	if err := os.MkdirAll(artifactsDir(), 0o755); err != nil {
+		t.Fatalf("artifacts dir: %v", err)
+	}
+	p := filepath.Join(artifactsDir(), name+".png")
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		t.Fatalf("write %s: %v", p, err)
+	}
+	t.Logf("screenshot: %s", p)
+	return p
+}

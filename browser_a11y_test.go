@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"sessionlab/db"
+)
+
+// Accessibility, checked by axe-core (testdata/axe-core, see its README)
+// running inside Chromium on every main page, anonymous and logged in, in the
+// light and the dark colour scheme: no serious or critical violation.
+
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target  []any  `json:"target"`
+		Summary string `json:"failureSummary"`
+	} `json:"nodes"`
+}
+
+// axeCheck injects axe-core into the current page, runs it and returns the
+// serious and critical violations.
+func axeCheck(t *testing.T, ctx context.Context, axeSource string) []axeViolation {
+	t.Helper()
+	if !browserEval[bool](t, ctx, `typeof window.axe === 'object'`) {
+		// Evaluated through DevTools, so the page's CSP does not apply.
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](axeSource)); err != nil {
+			t.Fatalf("inject axe-core: %v", err)
+		}
+	}
+	raw := browserEval[string](t, ctx, `axe.run(document, {
+		runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
+		resultTypes: ['violations']
+	}).then(r => JSON.stringify(r.violations))`)
+	var all []axeViolation
+	if err := json.Unmarshal([]byte(raw), &all); err != nil {
+		t.Fatalf("axe result: %v", err)
+	}
+	var bad []axeViolation
+	for _, v := range all {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			bad = append(bad, v)
+		} else {
+			t.Logf("axe (%s, not failing): %s — %s", v.Impact, v.ID, v.Help)
+		}
+	}
+	return bad
+}
+
+func (v axeViolation) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s [%s] %s", v.ID, v.Impact, v.Help)
+	for i, n := range v.Nodes {
+		if i == 3 {
+			fmt.Fprintf(&b, "\n      … and %d more", len(v.Nodes)-3)
+			break
+		}
+		fmt.Fprintf(&b, "\n      at %v: %s", n.Target, strings.ReplaceAll(n.Summary, "\n", " "))
+	}
+	return b.String()
+}
+
+func readAxe(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile("testdata/axe-core/axe.min.js")
+	if err != nil {
+		t.Fatalf("axe-core is part of the repository (testdata/axe-core): %v", err)
+	}
+	return string(src)
+}
+
+// a11yPages are the pages every learner sees.
+var a11yPages = []string{"/", "/products/2", "/cart", "/login", "/account", "/notes", "/lessons", "/lessons/the-cookie", "/no/such/page"}
+
+func TestBrowserAccessibilityOfEveryMainPage(t *testing.T) {
+	axe := readAxe(t)
+	srv := startServer(t, freshDatabase(t, db.SQLite))
+	ctx, cancel := newChrome(t)
+	defer cancel()
+
+	check := func(state string) {
+		for _, p := range a11yPages {
+			browserGo(t, ctx, srv.URL+p)
+			for _, v := range axeCheck(t, ctx, axe) {
+				t.Errorf("%s (%s, now at %s): %s", p, state, browserLocation(t, ctx), v)
+			}
+		}
+	}
+	check("anonymous")
+
+	// Logged in, with things on every page: cart items, notes, a hint, a
+	// wrong quiz answer (the feedback box) on the lesson.
+	browserLogin(t, ctx, srv.URL, "alice", "wonderland")
+	fillShop(t, ctx, srv.URL)
+	browserGo(t, ctx, srv.URL+"/lessons/the-cookie")
+	browserClickAndWait(t, ctx, `.step.current form[action$="/hint"] button`)
+	browserDo(t, ctx, chromedp.Click(chromedp.CSS(`.step.current .question label.choice:nth-of-type(2) input`), chromedp.NodeVisible))
+	browserClickAndWait(t, ctx, `.step.current .question button[type=submit]`)
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('.step .feedback').length + document.querySelectorAll('.step .hints').length`); n < 2 {
+		t.Error("the lesson page does not show both the hint and the answer's feedback")
+	}
+	saveElementScreenshot(t, ctx, ".step:has(.feedback)", "lesson-step-feedback")
+	check("logged in")
+
+	// The dark colour scheme has its own contrast to get right.
+	browserDo(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+		})
+		return err
+	}))
+	check("logged in, dark scheme")
+	browserGo(t, ctx, srv.URL+"/cart")
+	saveScreenshot(t, ctx, "cart-wide-dark")
+}
