@@ -45,6 +45,7 @@ type app struct {
 	limiter  *loginLimiter
 	hashSem  chan struct{} // bounds concurrent bcrypt work: about one per core
 	lessons  *lessons.Catalog
+	lastCopy *db.CopyRun // the `db copy` that filled this database, if any
 	fiber    *fiber.App
 }
 
@@ -73,6 +74,11 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 	a.byID = make(map[int64]db.Product, len(ps))
 	for _, p := range ps {
 		a.byID[p.ID] = p
+	}
+	// A database filled by `db copy` tells each copied session so once,
+	// for the lesson on moving to MariaDB.
+	if a.lastCopy, err = database.LastCopy(context.Background()); err != nil {
+		return nil, err
 	}
 	if a.lessons, err = lessons.Load(); err != nil {
 		return nil, fmt.Errorf("lessons: %w", err)

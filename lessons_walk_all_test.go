@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
+	"sessionlab/db"
 	"sessionlab/lessons"
 )
 
@@ -207,7 +209,9 @@ func TestEveryLessonWalksToCompletion(t *testing.T) {
 	})
 }
 
-func walkLesson(w *walker, l *lessons.Lesson) {
+func walkLesson(w *walker, l *lessons.Lesson) { walkLessonWith(w, l, curriculumWalk) }
+
+func walkLessonWith(w *walker, l *lessons.Lesson, curriculumWalk map[string]stepWalk) {
 	t := w.t
 	t.Helper()
 	for i := range l.Steps {
@@ -256,5 +260,56 @@ func walkLesson(w *walker, l *lessons.Lesson) {
 	}
 	if !w.b.progress()[l.Slug] {
 		t.Fatalf("lesson %s not done after every step and question", l.Slug)
+	}
+}
+
+// Lesson 10 is the seed's move from SQLite to MariaDB, done for real: the
+// learner shops and logs in on SQLite, stops the server, runs `db copy`,
+// starts on MariaDB, and is still logged in; the lesson ticks its steps.
+func TestLessonWhereSessionsLiveWalksTheRealMove(t *testing.T) {
+	src := freshDatabase(t, db.SQLite)
+	dst := freshDatabase(t, db.MariaDB)
+	w := &walker{t: t, root: t, dbURL: src}
+	w.srv = startServer(t, src)
+	w.b = w.srv.newBrowser(t)
+	l, _ := w.srv.app.lessons.Lesson("where-sessions-live")
+	var before string
+	curriculumWalk := map[string]stepWalk{
+		"where-sessions-live/open": visit("/lessons/where-sessions-live"),
+		"where-sessions-live/copy": {do: func(w *walker) {
+			w.b.login("alice", "wonderland")
+			w.addToCart()
+			before = w.b.sessionID()
+			w.srv.stop()
+			var out, errOut strings.Builder
+			if err := dbCommand([]string{"copy", "--from", src, "--to", dst}, &out, &errOut); err != nil {
+				t.Fatalf("db copy: %v\n%s\n%s", err, out.String(), errOut.String())
+			}
+			w.dbURL = dst
+			w.srv = startServer(t, dst)
+			w.b.srv = w.srv
+			page := w.b.get("/account")
+			if page.Status != http.StatusOK {
+				t.Fatalf("after the move /account = %d: the session did not survive", page.Status)
+			}
+			if !strings.Contains(page.Body, "Your session moved with db copy from SQLite to MariaDB") {
+				t.Error("the strip does not say the session moved")
+			}
+			if strings.Count(page.Body, prefix(hashID(before))) < 2 {
+				t.Errorf("the strip does not quote the key prefix %s… before and after", prefix(hashID(before)))
+			}
+		}},
+		"where-sessions-live/restart-on-mariadb": alongside,
+	}
+	walkLessonWith(w, l, curriculumWalk)
+	if w.b.sessionID() != before {
+		t.Error("the move changed the session ID")
+	}
+	// A second restart on MariaDB does not announce the copy again.
+	w.srv.stop()
+	w.srv = startServer(t, dst)
+	w.b.srv = w.srv
+	if page := w.b.get("/"); strings.Contains(page.Body, "moved with db copy") {
+		t.Error("the copy was announced twice")
 	}
 }

@@ -278,6 +278,9 @@ func describe(kind, detailJSON string) stripItem {
 	case "lesson.reset":
 		it.Tone = "gone"
 		it.Text = "Lesson progress reset."
+	case "db.copied":
+		it.Tone = "good"
+		it.Text = "Your session moved with db copy from " + dbName(d["from"]) + " to " + dbName(d["to"]) + ": its key started " + d["key"] + "… in " + dbName(d["from"]) + ", and this server found the same key, " + d["key"] + "…, in " + dbName(d["to"]) + ". Same row, same ID: you did not have to log in again."
 	case "server.started":
 		it.Text = "The server restarted since your last request (" + d["db"] + ", " + d["instance"] + "), and your session is still here: it lives in the database, not in the server's memory."
 	default:
@@ -351,4 +354,15 @@ func (a *app) takeFlash(c *fiber.Ctx) *flashView {
 	v.Raw = f.E
 	c.Locals("flash", v)
 	return v
+}
+
+// dbName is how the strip names a database kind.
+func dbName(dialect string) string {
+	switch dialect {
+	case db.SQLite:
+		return "SQLite"
+	case db.MariaDB:
+		return "MariaDB"
+	}
+	return dialect
 }

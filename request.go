@@ -82,6 +82,11 @@ func (a *app) withSession(c *fiber.Ctx) error {
 		// because "your session survived a restart" is a lesson.
 		err := a.change(c, func(_ context.Context, _ *db.Tx, s *session) error {
 			s.data.Boot = a.boot
+			if cr := a.lastCopy; cr != nil && cr.Complete() && s.data.Copy != cr.ID && !s.row.CreatedAt.After(cr.StartedAt) {
+				// This session was a row in the copy's source: it moved.
+				s.data.Copy = cr.ID
+				rs.record("db.copied", map[string]string{"from": cr.SourceDialect(), "to": a.db.Dialect(), "key": prefix(s.row.Key)})
+			}
 			rs.record("server.started", map[string]string{"db": a.db.Dialect(), "instance": a.cfg.Instance})
 			return nil
 		})

@@ -79,6 +79,7 @@ type sessionData struct {
 	Hints    map[string]int `json:"lesson_hints,omitempty"`
 	Boot     string         `json:"server_boot,omitempty"` // the server start last seen, for "survives a restart"
 	Instance string         `json:"last_instance,omitempty"`
+	Copy     int64          `json:"copy_seen,omitempty"` // the db copy run this session was told about
 }
 
 type cartLine struct {
