@@ -122,6 +122,11 @@ func safeNext(next string) string {
 	if next == "" || len(next) > 512 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
 		return "/"
 	}
+	// No control characters anywhere: url.Parse lets them through in a
+	// fragment ("/#\x00"), and they have no business in a Location header.
+	if strings.IndexFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return "/"
+	}
 	u, err := url.Parse(next)
 	if err != nil || u.IsAbs() || u.Host != "" {
 		return "/"

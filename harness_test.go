@@ -46,7 +46,7 @@ var dbCounter atomic.Int64
 
 // freshDatabase returns the URL of a new empty database of that dialect,
 // dropped when the test ends.
-func freshDatabase(t *testing.T, dialect string) string {
+func freshDatabase(t testing.TB, dialect string) string {
 	t.Helper()
 	if dialect == db.SQLite {
 		return "sqlite:" + t.TempDir() + "/test.db"
@@ -66,7 +66,7 @@ func freshDatabase(t *testing.T, dialect string) string {
 
 // mariadbBaseURL is SESSIONLAB_TEST_MYSQL (e.g. mysql://sessionlab:pw@127.0.0.1:3306/),
 // default mysql://root@127.0.0.1:3306/. Unreachable: skip, or fail under CI.
-func mariadbBaseURL(t *testing.T) string {
+func mariadbBaseURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("SESSIONLAB_TEST_MYSQL")
 	if base == "" {
@@ -96,7 +96,7 @@ func openAdmin(base string) (*sql.DB, error) {
 	return sql.Open("mysql", dsn)
 }
 
-func adminDB(t *testing.T, base string) *sql.DB {
+func adminDB(t testing.TB, base string) *sql.DB {
 	t.Helper()
 	a, err := openAdmin(base)
 	if err != nil {
@@ -129,7 +129,7 @@ func withInstance(name string) serverOption { return func(c *config) { c.Instanc
 
 // startServer opens the database at url, starts the app on 127.0.0.1:0 and
 // stops both when the test ends.
-func startServer(t *testing.T, url string, opts ...serverOption) *testServer {
+func startServer(t testing.TB, url string, opts ...serverOption) *testServer {
 	t.Helper()
 	cfg := config{Addr: "127.0.0.1:0", DBURL: url, Instance: "test", InstructorToken: "test-instructor-token", IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 8 * time.Hour}
 	for _, o := range opts {
@@ -182,13 +182,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 // browser is one client with its own cookie jar, like one browser profile.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *testServer
 	client *http.Client
 	jar    *cookiejar.Jar
 }
 
-func (s *testServer) newBrowser(t *testing.T) *browser {
+func (s *testServer) newBrowser(t testing.TB) *browser {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, srv: s, jar: jar, client: &http.Client{

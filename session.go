@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -62,11 +63,17 @@ func validID(v string) bool {
 
 // prefix shows the start of a secret: enough to tell two apart, far too
 // little to use. Pages never echo a whole ID (that would defeat HttpOnly).
+// It cuts at a character boundary, so an odd cookie value shown in the
+// panel stays valid UTF-8.
 func prefix(s string) string {
 	if len(s) <= 8 {
 		return s
 	}
-	return s[:8]
+	n := 8
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // sessionData is the JSON kept in the session record's data column. It is
