@@ -443,15 +443,34 @@ func testUser(t *testing.T, admin *sql.DB, grantOn string) (user, pass string) {
 	user = fmt.Sprintf("sltu_%d_%d", os.Getpid(), dbCounter.Add(1))
 	pass = "pw-" + user
 	if _, err := admin.Exec(fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, pass)); err != nil {
-		t.Fatalf("create test user: %v", err)
+		t.Fatalf("create test user: %v (the test account needs CREATE USER and ALL ... WITH GRANT OPTION on `sltest\\_%%`.*: see .ci/run)", err)
 	}
 	t.Cleanup(func() { admin.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", user)) })
 	if grantOn != "" {
-		if _, err := admin.Exec(fmt.Sprintf("GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%%'", grantOn, user)); err != nil {
-			t.Fatalf("grant: %v", err)
-		}
+		grantAll(t, admin, grantOn, user)
 	}
 	return user, pass
+}
+
+// grantAll gives user every privilege on one database. The name's "_" are
+// escaped: unescaped they are wildcards, which a test account allowed to
+// grant only on `sltest\_%` may not hand out.
+func grantAll(t *testing.T, admin *sql.DB, database, user string) {
+	t.Helper()
+	pattern := strings.ReplaceAll(database, "_", `\_`)
+	if _, err := admin.Exec(fmt.Sprintf("GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%%'", pattern, user)); err != nil {
+		t.Fatalf("grant on %s: %v (the test account needs ALL ... WITH GRANT OPTION on `sltest\\_%%`.* and CREATE USER: see .ci/run)", database, err)
+	}
+}
+
+// display is a URL as the commands print it: password masked.
+func display(t *testing.T, url string) string {
+	t.Helper()
+	c, err := db.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Display
 }
 
 // closedPort is a local TCP port nothing listens on.
@@ -490,7 +509,7 @@ func TestDBCheckDiagnosesEachProblemWithItsFix(t *testing.T) {
 	}
 	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + latin) })
 	latinURL := "mysql://" + user + ":" + pass + "@" + hostPort + "/" + latin
-	admin.Exec(fmt.Sprintf("GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%%'", latin, user))
+	grantAll(t, admin, latin, user)
 	mustRunDB(t, "migrate", "-db", latinURL)
 	latinTable := freshDatabase(t, db.MariaDB)
 	mustRunDB(t, "migrate", "-db", latinTable)
@@ -526,7 +545,7 @@ func TestDBCheckDiagnosesEachProblemWithItsFix(t *testing.T) {
 		{"latin1 table", latinTable, 1, []string{
 			`FAIL +charset +table notes uses latin1`, "ALTER TABLE `notes` CONVERT TO CHARACTER SET utf8mb4"}},
 		{"not migrated", unmigrated, 0, []string{
-			`WARN +migrations +no tables yet`, `sessionlab db migrate -db ` + regexp.QuoteMeta(unmigrated)}},
+			`WARN +migrations +no tables yet`, `sessionlab db migrate -db ` + regexp.QuoteMeta(display(t, unmigrated))}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -708,4 +727,168 @@ func TestTheRealBinaryCopiesAndChecks(t *testing.T) {
 	if out, code := run("db", "copy", "-h"); code != 0 || !strings.Contains(out, "--replace") {
 		t.Fatalf("db copy -h: %d\n%s", code, out)
 	}
+
+	t.Run("killed half-way, then rerun", func(t *testing.T) {
+		src := "sqlite:" + filepath.Join(dir, "big.db")
+		d, err := db.Open(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bulkEvents(t, d, 20000)
+		d.Close()
+		dst := freshDatabase(t, db.MariaDB)
+		// Small batches make the copy slow enough to kill while it runs.
+		cmd := exec.Command(bin, "db", "copy", "--from", src, "--to", dst, "--batch", "10")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		target, err := db.Connect(context.Background(), dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer target.Close()
+		deadline := time.Now().Add(30 * time.Second)
+		for n := 0; n == 0 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+			target.R.Get(&n, "SELECT COUNT(*) FROM events") // fails until the tables exist
+		}
+		cmd.Process.Kill() // SIGKILL: no chance to record anything
+		cmd.Wait()
+		run, err := target.LastCopy(context.Background())
+		if err != nil || run == nil || run.Status != db.CopyRunning {
+			t.Fatalf("after kill -9: last copy %+v, %v; want it still marked running", run, err)
+		}
+		if d, err := db.Open(context.Background(), dst); !errors.Is(err, db.ErrIncompleteCopy) {
+			if d != nil {
+				d.Close()
+			}
+			t.Fatalf("Open after a killed copy: %v", err)
+		}
+		out, code := run2(t, bin, dir, "db", "copy", "--from", src, "--to", dst)
+		if code != 0 || !strings.Contains(out, "(running, from") || !strings.Contains(out, "Copy #2 is complete") {
+			t.Fatalf("rerun: exit %d\n%s", code, out)
+		}
+		if !slices.Equal(mustChecksums(t, target), mustChecksums(t, openRO(t, src))) {
+			t.Error("after the rerun the target differs from the source")
+		}
+	})
+}
+
+// run2 runs the binary and returns its combined output and exit status.
+func run2(t *testing.T, bin, dir string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(out), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
+}
+
+// bulkEvents adds n events quickly (multi-row inserts in a few transactions).
+func bulkEvents(tb testing.TB, d *db.DB, n int) {
+	tb.Helper()
+	const per = 500
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	for done := 0; done < n; {
+		k := min(per, n-done)
+		var q strings.Builder
+		q.WriteString("INSERT INTO events (session_key, user_id, kind, detail, instance, at) VALUES ")
+		args := make([]any, 0, k*6)
+		for i := range k {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?)")
+			var user sql.NullInt64
+			if i%3 == 0 {
+				user = sql.NullInt64{Int64: 1, Valid: true}
+			}
+			args = append(args, fmt.Sprintf("%064x", done+i), user, "cart.added", `{"product":"Porcelain Teapot","quantity":"1"}`, "bench", at.Add(time.Duration(done+i)*time.Millisecond))
+		}
+		if _, err := d.W.Exec(q.String(), args...); err != nil {
+			tb.Fatal(err)
+		}
+		done += k
+	}
+}
+
+// BenchmarkCopy100kEvents copies a SQLite database holding 100,000 events
+// (plus the seed) to MariaDB and back, at a few batch sizes; rows/s is the
+// figure to compare (go test -run '^$' -bench Copy100k -benchtime 3x).
+func BenchmarkCopy100kEvents(b *testing.B) {
+	base := os.Getenv("SESSIONLAB_TEST_MYSQL")
+	if base == "" {
+		base = "mysql://root@127.0.0.1:3306/"
+	}
+	admin, err := openAdmin(base)
+	if err == nil {
+		err = admin.Ping()
+	}
+	if err != nil {
+		b.Skipf("MariaDB unreachable at %s: %v", base, err)
+	}
+	defer admin.Close()
+	ctx := context.Background()
+	srcURL := "sqlite:" + filepath.Join(b.TempDir(), "big.db")
+	d, err := db.Open(ctx, srcURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bulkEvents(b, d, 100000)
+	d.Close()
+	freshMaria := func() string {
+		name := fmt.Sprintf("sltest_bench_%d_%d", os.Getpid(), dbCounter.Add(1))
+		if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + name) })
+		return strings.TrimSuffix(base, "/") + "/" + name
+	}
+	copyOnce := func(b *testing.B, from, to string, batch int) int64 {
+		src, err := db.ConnectReadOnly(ctx, from)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer src.Close()
+		dst, err := db.Connect(ctx, to)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer dst.Close()
+		rep, err := db.Copy(ctx, src, dst, db.CopyOptions{Batch: batch})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return rep.Rows
+	}
+	for _, batch := range []int{100, 1000, 5000} {
+		b.Run(fmt.Sprintf("sqlite-to-mariadb/batch=%d", batch), func(b *testing.B) {
+			var rows int64
+			for b.Loop() {
+				b.StopTimer()
+				to := freshMaria()
+				b.StartTimer()
+				rows += copyOnce(b, srcURL, to, batch)
+			}
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+	maria := freshMaria()
+	copyOnce(b, srcURL, maria, 1000)
+	b.Run("mariadb-to-sqlite/batch=1000", func(b *testing.B) {
+		var rows int64
+		for b.Loop() {
+			b.StopTimer()
+			to := "sqlite:" + filepath.Join(b.TempDir(), fmt.Sprintf("back%d.db", dbCounter.Add(1)))
+			b.StartTimer()
+			rows += copyOnce(b, maria, to, 1000)
+		}
+		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	})
 }
