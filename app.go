@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -43,7 +42,7 @@ type app struct {
 	byID     map[int64]db.Product
 	tmo      atomic.Pointer[timeouts]
 	limiter  *loginLimiter
-	hashSem  chan struct{} // bounds concurrent bcrypt work: about one per core
+	hashes   *hashGate // bounds concurrent bcrypt work: cores − 1, queued
 	lessons  *lessons.Catalog
 	lastCopy *db.CopyRun // the `db copy` that filled this database, if any
 	fiber    *fiber.App
@@ -61,7 +60,7 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		boot:    newID()[:12],
 		limiter: newLoginLimiter(10, time.Minute),
-		hashSem: make(chan struct{}, max(1, runtime.NumCPU())),
+		hashes:  newHashGate(defaultHashSlots(), 3*time.Second),
 	}
 	a.tmo.Store(&timeouts{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout})
 	ps, err := database.Products(context.Background())

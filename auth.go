@@ -40,6 +40,12 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 		a.recordNow(c, "login.failed", map[string]string{"username": truncate(username, 64)})
 		return a.loginFailed(c, fiber.StatusUnauthorized, username, next, "That username and password do not match. Your session stays anonymous.")
 	}
+	var busy errBusy
+	if errors.As(err, &busy) {
+		secs := int(busy.Retry/time.Second) + 1
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		return fiber.NewError(fiber.StatusServiceUnavailable, "The server is busy checking other logins. Nothing was changed: try again in "+strconv.Itoa(secs)+" seconds.")
+	}
 	if err != nil {
 		return err
 	}
@@ -73,21 +79,17 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 	return a.redirect(c, next)
 }
 
-// authenticate runs the bcrypt comparison with at most one hash per core at
-// a time: a burst of logins queues here instead of starving page views. A
-// login that cannot start within a few seconds gets a clear 503.
+// authenticate runs the bcrypt comparison through the hash gate: a burst of
+// logins queues instead of starving page views, and a login that would wait
+// too long gets errBusy at once (503 with Retry-After), never a timeout.
 func (a *app) authenticate(ctx context.Context, username, password string) (*db.User, error) {
-	t := time.NewTimer(5 * time.Second)
-	defer t.Stop()
-	select {
-	case a.hashSem <- struct{}{}:
-	case <-t.C:
-		return nil, fiber.NewError(fiber.StatusServiceUnavailable, "The server is busy checking other logins. Try again in a moment.")
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-a.hashSem }()
-	return a.db.Authenticate(ctx, username, password)
+	var user *db.User
+	err := a.hashes.run(ctx, func() error {
+		var err error
+		user, err = a.db.Authenticate(ctx, username, password)
+		return err
+	})
+	return user, err
 }
 
 func (a *app) loginFailed(c *fiber.Ctx, status int, username, next, msg string) error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -14,10 +15,91 @@ import (
 // Every statement goes through these three helpers so that the count of
 // statements per request (a budget the tests enforce) is exact.
 
-func (d *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+// Counters are the statements and transactions a DB has run, for the
+// query-budget test and the load tool. Read them with Snapshot.
+type Counters struct {
+	Statements int64 // every statement, BEGIN and COMMIT included
+	Writes     int64 // INSERT, UPDATE, DELETE (in or out of a transaction)
+	Standalone int64 // statements run outside any transaction
+	Txs        int64 // transactions begun
+}
+
+type counters struct {
+	writes, standalone, txs atomic.Int64
+}
+
+// Snapshot reads the counters.
+func (d *DB) Snapshot() Counters {
+	return Counters{Statements: d.Queries.Load(), Writes: d.stmtCounts.writes.Load(), Standalone: d.stmtCounts.standalone.Load(), Txs: d.stmtCounts.txs.Load()}
+}
+
+// Sub is the difference c - before: what ran in between.
+func (c Counters) Sub(before Counters) Counters {
+	return Counters{c.Statements - before.Statements, c.Writes - before.Writes, c.Standalone - before.Standalone, c.Txs - before.Txs}
+}
+
+func (d *DB) count(q any, query string) {
 	d.Queries.Add(1)
+	if _, inTx := q.(*sqlx.Tx); !inTx {
+		d.stmtCounts.standalone.Add(1)
+	}
+	if isWrite(query) {
+		d.stmtCounts.writes.Add(1)
+	}
+}
+
+func isWrite(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n")
+	if len(q) < 6 {
+		return false
+	}
+	switch strings.ToUpper(q[:6]) {
+	case "INSERT", "UPDATE", "DELETE", "REPLAC":
+		return true
+	}
+	return false
+}
+
+// prepared returns the statement for query on pool, preparing it once. On
+// SQLite this saves parsing the SQL on every call (statements inside a
+// transaction are not cached: preparing one would need a second connection
+// of the single-connection writer pool). On MariaDB the driver interpolates
+// arguments client-side instead (one round trip per statement, with no
+// prepare at all), so nothing is cached there.
+func (d *DB) prepared(ctx context.Context, q any, query string) *sqlx.Stmt {
+	pool, ok := q.(*sqlx.DB)
+	if !ok || d.Config.Dialect != SQLite {
+		return nil
+	}
+	key := stmtKey{pool, query}
+	if v, ok := d.stmts.Load(key); ok {
+		return v.(*sqlx.Stmt)
+	}
+	st, err := pool.PreparexContext(ctx, query)
+	if err != nil {
+		return nil // let the plain path report the error
+	}
+	if v, loaded := d.stmts.LoadOrStore(key, st); loaded {
+		st.Close()
+		return v.(*sqlx.Stmt)
+	}
+	return st
+}
+
+type stmtKey struct {
+	pool  *sqlx.DB
+	query string
+}
+
+func (d *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+	d.count(q, query)
 	record(ctx, query)
-	err := sqlx.GetContext(ctx, q, dest, query, args...)
+	var err error
+	if st := d.prepared(ctx, q, query); st != nil {
+		err = st.GetContext(ctx, dest, args...)
+	} else {
+		err = sqlx.GetContext(ctx, q, dest, query, args...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -25,15 +107,30 @@ func (d *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query str
 }
 
 func (d *DB) sel(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
-	d.Queries.Add(1)
+	d.count(q, query)
 	record(ctx, query)
+	if st := d.prepared(ctx, q, query); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
 	return sqlx.SelectContext(ctx, q, dest, query, args...)
 }
 
 func (d *DB) exec(ctx context.Context, e sqlx.ExecerContext, query string, args ...any) (sql.Result, error) {
-	d.Queries.Add(1)
+	d.count(e, query)
 	record(ctx, query)
+	if st := d.prepared(ctx, e, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return e.ExecContext(ctx, query, args...)
+}
+
+// closeStatements closes the prepared statements (on Close).
+func (d *DB) closeStatements() {
+	d.stmts.Range(func(k, v any) bool {
+		v.(*sqlx.Stmt).Close()
+		d.stmts.Delete(k)
+		return true
+	})
 }
 
 // Tx is a write transaction. On SQLite it began with BEGIN IMMEDIATE (the
@@ -61,6 +158,7 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 
 func (d *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	d.Queries.Add(1)
+	d.stmtCounts.txs.Add(1)
 	record(ctx, "BEGIN")
 	stx, err := d.W.BeginTxx(ctx, nil)
 	if err != nil {

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// hashGate bounds how many password hashes run at once. bcrypt is slow on
+// purpose (about 60 ms of a core here): thirty students pressing "Log in" in
+// the same second would otherwise take every core and stall every page view.
+// With one core left free (cores − 1, at least one), logins queue here while
+// pages stay fast. A login whose predicted wait is too long is turned away at
+// once with a clear "busy, retry in N s" rather than left to time out.
+type hashGate struct {
+	slots   chan struct{}
+	waiting atomic.Int64
+	avg     atomic.Int64 // moving average of one hash, in ns
+	maxWait time.Duration
+}
+
+// errBusy says the login queue is too long: try again after Retry.
+type errBusy struct{ Retry time.Duration }
+
+func (e errBusy) Error() string { return "login queue full" }
+
+func newHashGate(slots int, maxWait time.Duration) *hashGate {
+	g := &hashGate{slots: make(chan struct{}, max(1, slots)), maxWait: maxWait}
+	g.avg.Store(int64(80 * time.Millisecond))
+	return g
+}
+
+// defaultHashSlots is one fewer than the cores, and at least one.
+func defaultHashSlots() int { return max(1, runtime.NumCPU()-1) }
+
+// run waits for a slot and runs fn in it, unless the wait would pass maxWait.
+func (g *hashGate) run(ctx context.Context, fn func() error) error {
+	n := g.waiting.Add(1)
+	defer g.waiting.Add(-1)
+	// Everyone ahead, plus this one, shares the slots.
+	predicted := time.Duration(n) * time.Duration(g.avg.Load()) / time.Duration(cap(g.slots))
+	if predicted > g.maxWait {
+		return errBusy{Retry: predicted}
+	}
+	t := time.NewTimer(g.maxWait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+	case <-t.C:
+		return errBusy{Retry: g.maxWait / 2}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-g.slots }()
+	start := time.Now()
+	err := fn()
+	d := int64(time.Since(start))
+	// An exponentially weighted average (1/8 new) follows the machine's speed.
+	for {
+		old := g.avg.Load()
+		if g.avg.CompareAndSwap(old, old+(d-old)/8) {
+			break
+		}
+	}
+	return err
+}

@@ -1,0 +1,472 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"sessionlab/db"
+)
+
+// loadtest is the classroom load benchmark (issue 7): simulated learners,
+// each with its own cookie jar, against a real server on 127.0.0.1. By
+// default the server runs as a child process (this same binary, "serve"), so
+// its CPU and memory are read from /proc apart from the client's.
+//
+//	go run . loadtest -mode all                     # SQLite in a temp dir
+//	go run . loadtest -mode all -db mysql://root@127.0.0.1:3306/sessionlab_load
+
+type ltConfig struct {
+	dbURL     string
+	mode      string
+	learners  int
+	browsers  int
+	storm     int
+	sessions  int
+	duration  time.Duration
+	think     time.Duration
+	url       string
+	inprocess bool
+	strict    bool
+	keep      bool
+	cpuprof   string
+}
+
+type ltUser struct{ name, pass string }
+
+// ltServer is the server under test.
+type ltServer struct {
+	url     string
+	pid     int // whose CPU and memory are the server's (0: unknown)
+	dialect string
+	startup time.Duration // start → first 200 from /healthz
+	stop    func() error
+	logPath string
+}
+
+type ltRun struct {
+	cfg   ltConfig
+	out   io.Writer
+	srv   *ltServer
+	tr    *http.Transport
+	users []ltUser
+
+	loginOK, loginBusy, loginDeferred atomic.Int64
+	stormNote                         string
+	stormOK                           bool
+	startupFirst                      time.Duration
+}
+
+var selfPID = os.Getpid()
+
+const ltPassword = "loadtest-password"
+
+func loadtestCommand(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	var cfg ltConfig
+	fs.StringVar(&cfg.dbURL, "db", "", "database of the server under test: default a fresh SQLite file in a temp dir; or mysql://USER:PASS@HOST:PORT/DBNAME (created if missing)")
+	fs.StringVar(&cfg.mode, "mode", "all", "ceiling | read | read-auth | flow | login-storm | sessions | all")
+	fs.IntVar(&cfg.learners, "learners", 32, "concurrent learners (ceiling, read, read-auth, flow)")
+	fs.IntVar(&cfg.browsers, "browsers", 32, "learners browsing during the login storm")
+	fs.IntVar(&cfg.storm, "storm", 64, "learners logging in within one second (login-storm)")
+	fs.IntVar(&cfg.sessions, "sessions", 10000, "sessions to create (sessions mode)")
+	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "length of each mode")
+	fs.DurationVar(&cfg.think, "think", 100*time.Millisecond, "pause between a learner's clicks (flow, login-storm); read and ceiling never pause")
+	fs.StringVar(&cfg.url, "url", "", "test an already running server at this base URL instead of starting one (logs in as alice/bob; no server CPU figures)")
+	fs.BoolVar(&cfg.inprocess, "inprocess", false, "run the server inside this process (CPU figures then include the client)")
+	fs.BoolVar(&cfg.strict, "strict", false, "exit non-zero when a target is missed (errors always fail the run)")
+	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary SQLite database and server log")
+	fs.StringVar(&cfg.cpuprof, "cpuprofile", "", "write a CPU profile of this process to FILE (with -inprocess it covers the server: go tool pprof FILE)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.cpuprof != "" {
+		f, err := os.Create(cfg.cpuprof)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	modes := map[string][]string{
+		"all":         {"ceiling", "read", "read-auth", "flow", "login-storm", "sessions"},
+		"ceiling":     {"ceiling"},
+		"read":        {"ceiling", "read"},
+		"read-auth":   {"ceiling", "read-auth"},
+		"flow":        {"flow"},
+		"login-storm": {"login-storm"},
+		"sessions":    {"sessions"},
+	}[cfg.mode]
+	if modes == nil {
+		return fmt.Errorf("unknown -mode %q: ceiling, read, read-auth, flow, login-storm, sessions or all", cfg.mode)
+	}
+	if cfg.learners < 1 || cfg.browsers < 0 || cfg.storm < 0 || cfg.duration <= 0 {
+		return errors.New("-learners must be ≥ 1, -browsers and -storm ≥ 0, -duration > 0")
+	}
+	lt := &ltRun{cfg: cfg, out: out}
+	lt.tr = &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 90 * time.Second}
+	defer lt.tr.CloseIdleConnections()
+
+	tmp, err := os.MkdirTemp("", "sessionlab-loadtest-")
+	if err != nil {
+		return err
+	}
+	if !cfg.keep {
+		defer os.RemoveAll(tmp)
+	}
+	if err := lt.start(tmp); err != nil {
+		return err
+	}
+	defer func() {
+		if lt.srv != nil && lt.srv.stop != nil {
+			lt.srv.stop()
+		}
+	}()
+	lt.header()
+	var results []*ltResult
+	for _, m := range modes {
+		var r *ltResult
+		switch m {
+		case "ceiling":
+			r = lt.ceiling()
+		case "read":
+			r = lt.read(false)
+		case "read-auth":
+			r = lt.read(true)
+		case "flow":
+			r = lt.flow()
+		case "login-storm":
+			r = lt.loginStorm()
+		case "sessions":
+			r = lt.sessions()
+		}
+		lt.report(r)
+		results = append(results, r)
+	}
+	// Graceful stop and a start on the now well-filled database: start-up
+	// time as a returning class sees it.
+	if lt.srv.stop != nil && cfg.url == "" && !cfg.inprocess {
+		if err := lt.srv.stop(); err != nil {
+			fmt.Fprintf(out, "\nserver stop: %v\n", err)
+			results[0].st.fail("graceful stop", err)
+		}
+		lt.srv.stop = nil
+		if err := lt.start(tmp); err != nil {
+			return err
+		}
+	}
+	return lt.summary(results)
+}
+
+// start starts (or reaches) the server under test, measuring start-up.
+func (lt *ltRun) start(tmp string) error {
+	cfg := lt.cfg
+	switch {
+	case cfg.url != "":
+		lt.srv = &ltServer{url: strings.TrimSuffix(cfg.url, "/")}
+		lt.users = []ltUser{{"alice", "wonderland"}, {"bob", "builder"}}
+		return lt.waitHealthy(time.Now(), 5*time.Second)
+	case cfg.dbURL == "":
+		cfg.dbURL = "sqlite:" + filepath.Join(tmp, "load.db")
+		lt.cfg.dbURL = cfg.dbURL
+	}
+	if lt.users == nil {
+		if err := lt.prepareDB(); err != nil {
+			return err
+		}
+	}
+	if cfg.inprocess {
+		return lt.startInProcess()
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logPath := filepath.Join(tmp, "server.log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, "serve", "-addr", addr, "-db", cfg.dbURL, "-instance", "loadtest", "-instructor-token", newID())
+	cmd.Stdout, cmd.Stderr = logf, logf
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start server: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); logf.Close() }()
+	lt.srv = &ltServer{url: "http://" + addr, pid: cmd.Process.Pid, logPath: logPath}
+	lt.srv.stop = func() error {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			return err
+		case <-time.After(25 * time.Second):
+			cmd.Process.Kill()
+			return errors.New("server did not stop within 25 s of SIGTERM")
+		}
+	}
+	if err := lt.waitHealthy(t0, 10*time.Second); err != nil {
+		lt.srv.stop()
+		b, _ := os.ReadFile(logPath)
+		return fmt.Errorf("%w\nserver log:\n%s", err, tail(string(b), 2000))
+	}
+	return nil
+}
+
+func (lt *ltRun) startInProcess() error {
+	t0 := time.Now()
+	d, err := db.Open(context.Background(), lt.cfg.dbURL)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(config{Addr: "127.0.0.1:0", DBURL: lt.cfg.dbURL, Instance: "loadtest", InstructorToken: newID(), IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 8 * time.Hour},
+		d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		d.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		d.Close()
+		return err
+	}
+	go a.fiber.Listener(ln)
+	lt.srv = &ltServer{url: "http://" + ln.Addr().String(), pid: selfPID, stop: func() error {
+		err := a.fiber.ShutdownWithTimeout(20 * time.Second)
+		return errors.Join(err, d.Close())
+	}}
+	return lt.waitHealthy(t0, 10*time.Second)
+}
+
+// waitHealthy polls /healthz until 200; the time from t0 is the start-up.
+func (lt *ltRun) waitHealthy(t0 time.Time, limit time.Duration) error {
+	cl := &http.Client{Transport: lt.tr, Timeout: time.Second}
+	for time.Since(t0) < limit {
+		resp, err := cl.Get(lt.srv.url + "/healthz")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				lt.srv.startup = time.Since(t0)
+				switch {
+				case strings.Contains(string(b), db.MariaDB):
+					lt.srv.dialect = db.MariaDB
+				case strings.Contains(string(b), db.SQLite):
+					lt.srv.dialect = db.SQLite
+				}
+				if lt.startupFirst == 0 {
+					lt.startupFirst = lt.srv.startup
+				}
+				return nil
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("server at %s not healthy within %v", lt.srv.url, limit)
+}
+
+// prepareDB migrates and seeds the database, and adds the learners' accounts
+// (one per learner, so each checks its own cart), all with one bcrypt hash.
+func (lt *ltRun) prepareDB() error {
+	ctx := context.Background()
+	if cfg, err := db.ParseURL(lt.cfg.dbURL); err == nil && cfg.Dialect == db.MariaDB {
+		if err := createMariaDB(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	d, err := db.Open(ctx, lt.cfg.dbURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	hash, err := bcrypt.GenerateFromPassword([]byte(ltPassword), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	ins := "INSERT OR IGNORE"
+	if d.Dialect() == db.MariaDB {
+		ins = "INSERT IGNORE"
+	}
+	n := lt.cfg.learners + lt.cfg.browsers + lt.cfg.storm
+	for i := range n {
+		u := ltUser{fmt.Sprintf("learner%03d", i+1), ltPassword}
+		if _, err := d.W.ExecContext(ctx, ins+" INTO users (username, password_hash, created_at) VALUES (?, ?, ?)", u.name, string(hash), time.Now().UTC()); err != nil {
+			return fmt.Errorf("create load users: %w", err)
+		}
+		lt.users = append(lt.users, u)
+	}
+	return nil
+}
+
+// createMariaDB creates the named database if it is missing.
+func createMariaDB(ctx context.Context, cfg db.Config) error {
+	dsn := strings.Replace(cfg.DSN, "/"+cfg.Name+"?", "/?", 1)
+	conn, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+strings.ReplaceAll(cfg.Name, "`", "")+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", cfg.Name, err)
+	}
+	return nil
+}
+
+func (lt *ltRun) user(i int) ltUser { return lt.users[i%len(lt.users)] }
+
+func (lt *ltRun) learners(n int, st *ltStats) []*learner {
+	ls := make([]*learner, n)
+	for i := range ls {
+		ls[i] = newLearner(lt.srv.url, lt.tr, st)
+	}
+	return ls
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+func (lt *ltRun) header() {
+	host, _ := os.Hostname()
+	fmt.Fprintf(lt.out, "Session Lab load test — %s, %d CPU cores (GOMAXPROCS %d), %s/%s, %s\n", host, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	where := "child process (server CPU and RSS from /proc)"
+	switch {
+	case lt.cfg.url != "":
+		where = "existing server (no server CPU figures)"
+	case lt.cfg.inprocess:
+		where = "in this process (CPU figures include the client)"
+	}
+	fmt.Fprintf(lt.out, "server: %s, database %s (%s), %s; learners %d, think %v, %v per mode\n",
+		lt.srv.url, lt.srv.dialect, maskedDB(lt.cfg.dbURL), where, lt.cfg.learners, lt.cfg.think, lt.cfg.duration)
+	fmt.Fprintf(lt.out, "start-up (fresh database: migrate + seed): first /healthz 200 after %v\n", ms(lt.startupFirst))
+}
+
+func maskedDB(raw string) string {
+	if cfg, err := db.ParseURL(raw); err == nil {
+		return cfg.Display
+	}
+	return "?"
+}
+
+func (lt *ltRun) report(r *ltResult) {
+	w := lt.out
+	reqs := r.st.count(nil)
+	secs := r.elapsed.Seconds()
+	fmt.Fprintf(w, "\n== %s: %d requests in %.1f s = %.0f req/s", r.mode, reqs, secs, float64(reqs)/secs)
+	if f := r.st.flows.Load(); f > 0 {
+		fmt.Fprintf(w, ", %d flows = %.1f flows/s", f, float64(f)/secs)
+	}
+	fmt.Fprintf(w, ", errors %d\n", r.st.nErrs.Load())
+	r.figures["rps"] = float64(reqs) / secs
+	if reqs > 0 && r.serverCPU > 0 {
+		per := r.serverCPU / time.Duration(reqs)
+		fmt.Fprintf(w, "   server CPU %v per request (%.0f%% of %d cores)", per.Round(time.Microsecond), 100*r.serverCPU.Seconds()/secs/float64(runtime.NumCPU()), runtime.NumCPU())
+		if r.clientCPU > 0 {
+			fmt.Fprintf(w, "; client CPU %v per request", (r.clientCPU / time.Duration(reqs)).Round(time.Microsecond))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "   %-28s %7s %9s %9s %9s %9s %5s\n", "route", "n", "p50", "p90", "p99", "max", "err")
+	for _, name := range r.st.routeNames() {
+		lat := r.st.merged(func(n string) bool { return n == name })
+		r.st.mu.Lock()
+		e := r.st.routes[name].errs
+		r.st.mu.Unlock()
+		fmt.Fprintf(w, "   %-28s %7d %9s %9s %9s %9s %5d\n", name, len(lat), ms(pct(lat, .5)), ms(pct(lat, .9)), ms(pct(lat, .99)), ms(pct(lat, 1)), e)
+	}
+	for _, n := range r.notes {
+		fmt.Fprintf(w, "   %s\n", n)
+	}
+	for _, e := range r.st.errs {
+		fmt.Fprintf(w, "   ERROR %s\n", e)
+	}
+}
+
+// summary prints the targets of issue 7 with the figures of this run, and
+// fails the run on any error (and, with -strict, on a missed target).
+func (lt *ltRun) summary(results []*ltResult) error {
+	w := lt.out
+	by := map[string]*ltResult{}
+	var errs int64
+	for _, r := range results {
+		by[r.mode] = r
+		errs += r.st.nErrs.Load()
+	}
+	fmt.Fprintf(w, "\n== targets (%s, %d cores)\n", lt.srv.dialect, runtime.NumCPU())
+	missed := 0
+	check := func(name string, ok bool, got string) {
+		mark := "ok  "
+		if !ok {
+			mark = "MISS"
+			missed++
+		}
+		fmt.Fprintf(w, "   %s %-52s %s\n", mark, name, got)
+	}
+	if c := by["ceiling"]; c != nil {
+		for _, m := range []string{"read", "read-auth"} {
+			if r := by[m]; r != nil {
+				ratio := r.figures["rps"] / c.figures["rps"]
+				check(m+" /cart req/s ≥ 30% of the static ceiling", ratio >= 0.30, fmt.Sprintf("%.0f%% (%.0f vs %.0f req/s)", 100*ratio, r.figures["rps"], c.figures["rps"]))
+			}
+		}
+	}
+	notLogin := func(n string) bool { return n != "POST /login" && !strings.HasPrefix(n, "check") && n != "setup" }
+	if r := by["flow"]; r != nil {
+		p := pct(r.st.merged(notLogin), .99)
+		lg := r.st.merged(func(n string) bool { return n == "POST /login" })
+		check(fmt.Sprintf("flow p99 of non-login requests ≤ 50 ms (%d learners)", lt.cfg.learners), p <= 50*time.Millisecond, fmt.Sprintf("%s; login p99 %s", ms(p), ms(pct(lg, .99))))
+	}
+	if r := by["login-storm"]; r != nil {
+		p := pct(r.st.merged(func(n string) bool { return strings.HasPrefix(n, "GET") }), .99)
+		check(fmt.Sprintf("storm: browsing p99 ≤ 50 ms (%d log in, %d browse)", lt.cfg.storm, lt.cfg.browsers), p <= 50*time.Millisecond, ms(p))
+		check("storm: every login succeeds or gets 503/429 + Retry-After", lt.stormOK, lt.stormNote[:strings.Index(lt.stormNote, ";")])
+	}
+	if r := by["sessions"]; r != nil && r.figures["rss_mb"] > 0 {
+		check(fmt.Sprintf("RSS ≤ 150 MB with %d live sessions", lt.cfg.sessions), r.figures["rss_mb"] <= 150, fmt.Sprintf("%.0f MB", r.figures["rss_mb"]))
+	}
+	if lt.cfg.url == "" {
+		check("start-up ≤ 1 s on an existing database", lt.srv.startup <= time.Second, ms(lt.srv.startup))
+	}
+	check("no errors, no unexpected status", errs == 0, fmt.Sprintf("%d", errs))
+	if lt.srv.logPath != "" && lt.cfg.keep {
+		fmt.Fprintf(w, "   server log: %s\n", lt.srv.logPath)
+	}
+	switch {
+	case errs > 0:
+		return fmt.Errorf("load test: %d errors", errs)
+	case missed > 0 && lt.cfg.strict:
+		return fmt.Errorf("load test: %d targets missed", missed)
+	}
+	return nil
+}

@@ -1,0 +1,401 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The load tool's modes. Each returns an ltResult: latencies per route,
+// errors, and the server CPU it cost.
+
+type ltResult struct {
+	mode      string
+	elapsed   time.Duration
+	st        *ltStats
+	serverCPU time.Duration
+	clientCPU time.Duration
+	notes     []string // extra lines for the report
+	figures   map[string]float64
+}
+
+func (r *ltResult) note(format string, args ...any) {
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
+
+// measure runs body for the mode's duration and wraps its figures.
+func (lt *ltRun) measure(mode string, st *ltStats, body func(ctx context.Context)) *ltResult {
+	ctx, cancel := context.WithTimeout(context.Background(), lt.cfg.duration)
+	defer cancel()
+	cpu0, self0 := procCPU(lt.srv.pid), procCPU(selfPID)
+	start := time.Now()
+	body(ctx)
+	res := &ltResult{mode: mode, st: st, elapsed: time.Since(start), figures: map[string]float64{}}
+	res.serverCPU = procCPU(lt.srv.pid) - cpu0
+	res.clientCPU = procCPU(selfPID) - self0
+	if lt.srv.pid == selfPID {
+		res.clientCPU = 0 // one process: the CPU figure is the sum of both
+	}
+	return res
+}
+
+// loop runs fn in n goroutines until ctx ends.
+func loop(ctx context.Context, n int, fn func(ctx context.Context, i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				fn(ctx, i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// parallel runs fn once in each of n goroutines and waits.
+func parallel(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(i) }()
+	}
+	wg.Wait()
+}
+
+// ceiling: the same server answering a static file — what the machine,
+// Fiber and the client can do at best.
+func (lt *ltRun) ceiling() *ltResult {
+	st := newStats()
+	ls := lt.learners(lt.cfg.learners, st)
+	return lt.measure("ceiling", st, func(ctx context.Context) {
+		loop(ctx, len(ls), func(ctx context.Context, i int) {
+			ls[i].get(ctx, "/static/app.css", "GET /static/app.css")
+		})
+	})
+}
+
+// read: established sessions with two items in the cart GET /cart with all
+// three panels, as fast as they can (auth: logged in, cart in cart_items).
+func (lt *ltRun) read(auth bool) *ltResult {
+	setup := newStats()
+	ls := lt.learners(lt.cfg.learners, setup)
+	parallel(len(ls), func(i int) {
+		l, ctx := ls[i], context.Background()
+		if auth {
+			u := lt.user(i)
+			if _, err := l.get(ctx, "/login", "setup"); err == nil {
+				l.post(ctx, "/login", "setup", url.Values{"username": {u.name}, "password": {u.pass}}, "")
+			}
+		}
+		for _, p := range []string{"1", "2"} {
+			if _, err := l.get(ctx, "/products/"+p, "setup"); err == nil {
+				l.post(ctx, "/cart/add", "setup", url.Values{"product_id": {p}, "quantity": {"1"}}, "")
+			}
+		}
+	})
+	st := newStats()
+	for _, l := range ls {
+		l.st = st
+	}
+	mode := "read"
+	if auth {
+		mode = "read-auth"
+	}
+	res := lt.measure(mode, st, func(ctx context.Context) {
+		loop(ctx, len(ls), func(ctx context.Context, i int) {
+			ls[i].get(ctx, "/cart", "GET /cart")
+		})
+	})
+	lt.mergeSetup(res, setup)
+	return res
+}
+
+// mergeSetup counts setup failures as the run's errors.
+func (lt *ltRun) mergeSetup(res *ltResult, setup *ltStats) {
+	if n := setup.nErrs.Load(); n > 0 {
+		setup.mu.Lock()
+		for _, e := range setup.errs {
+			res.st.fail("setup", fmt.Errorf("%s", e))
+		}
+		setup.mu.Unlock()
+	}
+}
+
+// flow: the whole story of a visit, with the checks a tutorial relies on.
+func (lt *ltRun) flow() *ltResult {
+	st := newStats()
+	ls := lt.learners(lt.cfg.learners, st)
+	return lt.measure("flow", st, func(ctx context.Context) {
+		loop(ctx, len(ls), func(ctx context.Context, i int) {
+			if lt.oneFlow(ctx, ls[i], lt.user(i)) == nil {
+				st.flows.Add(1)
+			}
+		})
+	})
+}
+
+// oneFlow: catalog → product → add ×3 → cart → login → cart → /api/state →
+// logout → /account (must redirect).
+func (lt *ltRun) oneFlow(ctx context.Context, l *learner, u ltUser) error {
+	step := func(err error) bool { return err == nil && think(ctx, lt.cfg.think) }
+	if _, err := l.get(ctx, "/", "GET /"); !step(err) {
+		return fmt.Errorf("stopped")
+	}
+	picks := rand.Perm(8)[:3]
+	var names []string
+	for _, p := range picks {
+		id := strconv.Itoa(p + 1)
+		r, err := l.get(ctx, "/products/"+id, "GET /products/:id")
+		if !step(err) {
+			return fmt.Errorf("stopped")
+		}
+		names = append(names, productName(r.body))
+		if _, err := l.post(ctx, "/cart/add", "POST /cart/add", url.Values{"product_id": {id}, "quantity": {"1"}}, "GET /cart"); !step(err) {
+			return fmt.Errorf("stopped")
+		}
+	}
+	if _, err := l.get(ctx, "/login?next=/cart", "GET /login"); !step(err) {
+		return fmt.Errorf("stopped")
+	}
+	if _, err := lt.login(ctx, l, u, "/cart"); err != nil {
+		return err
+	}
+	r, err := l.get(ctx, "/cart", "GET /cart")
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n == "" || !strings.Contains(r.body, n) {
+			err := fmt.Errorf("cart after login lacks %q: the cart did not survive login", n)
+			l.st.fail("check: cart survives login", err)
+			return err
+		}
+	}
+	if !step(nil) {
+		return fmt.Errorf("stopped")
+	}
+	r, err = l.get(ctx, "/api/state", "GET /api/state")
+	if err != nil {
+		return err
+	}
+	var state struct {
+		Session *struct {
+			Authenticated bool   `json:"authenticated"`
+			User          string `json:"user"`
+		} `json:"session"`
+		Cart struct {
+			Owner string `json:"owner"`
+			Items []struct {
+				ProductID int64 `json:"product_id"`
+			} `json:"items"`
+		} `json:"cart"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &state); err != nil || state.Session == nil || !state.Session.Authenticated || state.Session.User != u.name || state.Cart.Owner != u.name || len(state.Cart.Items) < 3 {
+		err := fmt.Errorf("/api/state after login: want %s's session and cart with ≥3 items, got %s", u.name, truncate(r.body, 200))
+		l.st.fail("check: /api/state", err)
+		return err
+	}
+	if !step(nil) {
+		return fmt.Errorf("stopped")
+	}
+	if _, err := l.post(ctx, "/logout", "POST /logout", nil, "GET /"); !step(err) {
+		return fmt.Errorf("stopped")
+	}
+	r, err = l.get(ctx, "/account", "GET /account", http.StatusSeeOther)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(r.location, "/login") {
+		err := fmt.Errorf("/account after logout redirected to %q, want /login", r.location)
+		l.st.fail("check: logged out", err)
+		return err
+	}
+	return nil
+}
+
+// login posts the form; a 503 or 429 with Retry-After ("busy, come back") is
+// a correct answer under a storm: the learner waits as told and tries again.
+func (lt *ltRun) login(ctx context.Context, l *learner, u ltUser, next string) (retries int, err error) {
+	for attempt := 0; ; attempt++ {
+		form := url.Values{"username": {u.name}, "password": {u.pass}, "next": {next}, "csrf_token": {l.csrf}}
+		r, err := l.do(ctx, http.MethodPost, "/login", "POST /login", form, http.StatusSeeOther, http.StatusServiceUnavailable, http.StatusTooManyRequests)
+		if err != nil {
+			return attempt, err
+		}
+		if r.status == http.StatusSeeOther {
+			lt.loginOK.Add(1)
+			if attempt > 0 {
+				lt.loginDeferred.Add(1)
+			}
+			_, err := l.get(ctx, r.location, "GET "+routeOf(r.location))
+			return attempt, err
+		}
+		secs, perr := strconv.Atoi(r.retry)
+		if perr != nil || secs < 0 || attempt >= 10 {
+			err := fmt.Errorf("login answered %d without a usable Retry-After (%q) or too often", r.status, r.retry)
+			l.st.fail("check: login retry", err)
+			return attempt, err
+		}
+		lt.loginBusy.Add(1)
+		if !think(ctx, time.Duration(secs)*time.Second) {
+			return attempt, ctx.Err()
+		}
+	}
+}
+
+func routeOf(path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	if strings.HasPrefix(path, "/products/") {
+		return "/products/:id"
+	}
+	return path
+}
+
+var ltProductName = strings.NewReplacer("&amp;", "&", "&#39;", "'")
+
+func productName(body string) string {
+	i := strings.Index(body, "<h1>")
+	j := strings.Index(body, "</h1>")
+	if i < 0 || j < i {
+		return ""
+	}
+	return ltProductName.Replace(body[i+4 : j])
+}
+
+// loginStorm: 64 learners log in within one second while 32 others browse.
+func (lt *ltRun) loginStorm() *ltResult {
+	setup := newStats()
+	browse, storm := newStats(), newStats()
+	browsers := lt.learners(lt.cfg.browsers, setup)
+	stormers := lt.learners(lt.cfg.storm, setup)
+	parallel(len(stormers), func(i int) { stormers[i].get(context.Background(), "/login", "setup") })
+	for _, l := range stormers {
+		l.st = storm
+	}
+	var recording atomic.Bool
+	warm := newStats()
+	res := lt.measure("login-storm", browse, func(context.Context) {
+		// The storm runs to its end, however long -duration is.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		bctx, stopBrowsing := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			loop(bctx, len(browsers), func(ctx context.Context, i int) {
+				l := browsers[i]
+				for _, p := range []string{"/", "/products/" + strconv.Itoa(1+i%8), "/cart"} {
+					if recording.Load() {
+						l.st = browse
+					} else {
+						l.st = warm
+					}
+					if _, err := l.get(ctx, p, "GET "+routeOf(p)); err != nil || !think(ctx, lt.cfg.think) {
+						return
+					}
+				}
+			})
+		}()
+		think(ctx, 500*time.Millisecond) // browsing is under way
+		recording.Store(true)
+		t0 := time.Now()
+		lt.loginOK.Store(0)
+		lt.loginBusy.Store(0)
+		lt.loginDeferred.Store(0)
+		var maxRetries atomic.Int64
+		parallel(len(stormers), func(i int) {
+			think(ctx, rand.N(time.Second)) // all within one second
+			n, _ := lt.login(ctx, stormers[i], lt.user(lt.cfg.browsers+i), "/")
+			if int64(n) > maxRetries.Load() {
+				maxRetries.Store(int64(n))
+			}
+		})
+		stormTime := time.Since(t0)
+		think(ctx, 300*time.Millisecond)
+		recording.Store(false)
+		stopBrowsing()
+		<-done
+		lg := storm.merged(func(r string) bool { return r == "POST /login" })
+		res := fmt.Sprintf("%d logins: %d succeeded (%d after a 503/429 + Retry-After), %d busy answers, all done in %v; login p50 %v p99 %v max %v",
+			len(stormers), lt.loginOK.Load(), lt.loginDeferred.Load(), lt.loginBusy.Load(), stormTime.Round(time.Millisecond), ms(pct(lg, .5)), ms(pct(lg, .99)), ms(pct(lg, 1)))
+		lt.stormNote = res
+		lt.stormOK = lt.loginOK.Load() == int64(len(stormers))
+	})
+	res.note("%s", lt.stormNote)
+	// Storm errors count as the run's errors; their latencies show separately.
+	storm.mu.Lock()
+	for name, r := range storm.routes {
+		res.st.mu.Lock()
+		res.st.routes["storm: "+name] = r
+		res.st.mu.Unlock()
+		res.st.nErrs.Add(int64(r.errs))
+	}
+	res.st.errs = append(res.st.errs, storm.errs...)
+	storm.mu.Unlock()
+	lt.mergeSetup(res, setup)
+	return res
+}
+
+// sessions: 10,000 live sessions in the table and in the server's care;
+// how much memory the server holds, and whether a page view slows down.
+func (lt *ltRun) sessions() *ltResult {
+	st := newStats()
+	probe := lt.learners(1, newStats())[0]
+	sample := func(n int) time.Duration {
+		s := newStats()
+		probe.st = s
+		for range n {
+			probe.get(context.Background(), "/cart", "GET /cart")
+		}
+		return pct(s.merged(nil), .5)
+	}
+	probe.get(context.Background(), "/", "GET /")
+	before := sample(200)
+	rss0 := procRSS(lt.srv.pid)
+	var made atomic.Int64
+	res := lt.measure("sessions", st, func(ctx context.Context) {
+		// A client without a cookie jar: every GET / mints a new session.
+		cl := &http.Client{Transport: lt.tr, Timeout: 30 * time.Second}
+		parallel(8, func(int) {
+			for made.Load() < int64(lt.cfg.sessions) {
+				made.Add(1)
+				start := time.Now()
+				resp, err := cl.Get(lt.srv.url + "/")
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("GET / → %d", resp.StatusCode)
+					}
+				}
+				st.add("GET / (new session)", time.Since(start), err)
+			}
+		})
+	})
+	after := sample(200)
+	rss := procRSS(lt.srv.pid)
+	res.figures["rss_mb"] = float64(rss) / (1 << 20)
+	res.note("%d sessions created; server RSS %s before → %s after; GET /cart p50 %v with few rows → %v with %d more",
+		lt.cfg.sessions, mb(rss0), mb(rss), ms(before), ms(after), lt.cfg.sessions)
+	return res
+}
+
+func mb(b int64) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f MB", float64(b)/(1<<20))
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+}
