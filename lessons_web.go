@@ -27,8 +27,9 @@ func progressOf(s *session) lessons.Progress {
 		return p
 	}
 	for _, k := range s.data.Done {
-		if l, st, ok := strings.Cut(k, "/"); ok {
-			p.Done[lessons.Key{Lesson: l, Step: st}] = true
+		if key, ok := lessons.ParseKey(k); ok {
+			p.Done[key] = true
+			p.Last = key
 		}
 	}
 	for k, n := range s.data.Hints {
@@ -158,9 +159,12 @@ func (a *app) mergeProgress(ctx context.Context, tx *db.Tx, s *session) error {
 			}
 		}
 	}
+	// Steps done elsewhere go before this session's own, oldest first, so
+	// the last key stays the one this learner did most recently.
+	var merged []db.ProgressRow
 	for k, r := range saved {
 		if r.Done && !slices.Contains(s.data.Done, k) {
-			s.data.Done = append(s.data.Done, k)
+			merged = append(merged, r)
 		}
 		if r.Hints > s.data.Hints[k] {
 			if s.data.Hints == nil {
@@ -168,6 +172,14 @@ func (a *app) mergeProgress(ctx context.Context, tx *db.Tx, s *session) error {
 			}
 			s.data.Hints[k] = r.Hints
 		}
+	}
+	if len(merged) > 0 {
+		slices.SortStableFunc(merged, func(x, y db.ProgressRow) int { return x.UpdatedAt.Compare(y.UpdatedAt) })
+		keys := make([]string, 0, len(merged)+len(s.data.Done))
+		for _, r := range merged {
+			keys = append(keys, r.Lesson+"/"+r.Item)
+		}
+		s.data.Done = append(keys, s.data.Done...)
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ func (l *Lesson) QuizKey(q *Question) Key { return Key{l.Slug, QuizPrefix + q.ID
 type Progress struct {
 	Done  map[Key]bool
 	Hints map[Key]int
+	Last  Key // the key completed most recently: the lesson the learner is on
 }
 
 // Errors Answer and RevealHint return; match them with errors.Is.
@@ -186,11 +187,16 @@ func (l *Lesson) NextStep(p Progress) (step *Step, index int, ok bool) {
 	return nil, len(l.Steps), false
 }
 
-// Current returns what the banner on every page shows: the first lesson not
-// finished and its first step not done, with the step's 0-based index
+// Current returns what the banner on every page shows: the lesson the
+// learner is on (that of the step they completed last, p.Last) unless it is
+// finished, else the first lesson not finished; and its first step not done, with the step's 0-based index
 // ("Lesson 4, step index+1 of len(Steps)"). step is nil when only the quiz
 // is left. ok is false when the learner has finished every lesson.
 func (c *Catalog) Current(p Progress) (lesson *Lesson, step *Step, index int, ok bool) {
+	if l, found := c.Lesson(p.Last.Lesson); found && !l.Finished(p) {
+		s, i, _ := l.NextStep(p)
+		return l, s, i, true
+	}
 	for _, l := range c.lessons {
 		if l.Finished(p) {
 			continue

@@ -282,3 +282,30 @@ func TestParseKeyReadsWhatStringWrites(t *testing.T) {
 		}
 	}
 }
+
+// A learner who opened lesson 3 while lesson 1 is unfinished is on lesson
+// 3: the banner follows the step they completed last.
+func TestCurrentIsTheLessonOfTheLastStepDone(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	third := c.Lessons()[2]
+	p := progress(Key{c.Lessons()[0].Slug, c.Lessons()[0].Steps[0].ID}, third.StepKey(third.Steps[0]))
+	p.Last = third.StepKey(third.Steps[0])
+	if l, step, idx, ok := c.Current(p); !ok || l != third || step != third.Steps[1] || idx != 1 {
+		t.Errorf("Current = %v, %v, %d, %v; want %s step 2", l, step, idx, ok, third.Slug)
+	}
+	// Once that lesson is finished, the first unfinished one comes back.
+	p = progress()
+	for _, s := range third.Steps {
+		p.Done[third.StepKey(s)] = true
+	}
+	for _, q := range third.Quiz {
+		p.Done[third.QuizKey(q)] = true
+	}
+	p.Last = third.QuizKey(third.Quiz[0])
+	if l, _, _, ok := c.Current(p); !ok || l != c.Lessons()[0] {
+		t.Errorf("Current after finishing lesson 3 = %v, want lesson 1", l)
+	}
+}
