@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,6 +52,19 @@ func fillShop(t *testing.T, ctx context.Context, base string) {
 	}
 }
 
+// saveViewportScreenshot keeps only what a visitor sees before scrolling.
+func saveViewportScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p := filepath.Join(artifactsDir(), name+".png")
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		t.Fatalf("write %s: %v", p, err)
+	}
+}
+
 func rootFontSize(t *testing.T, ctx context.Context) float64 {
 	t.Helper()
 	return browserEval[float64](t, ctx, `parseFloat(getComputedStyle(document.documentElement).fontSize)`)
@@ -90,6 +105,9 @@ func TestBrowserLookPanelsBesideOnWideScreensBelowOnNarrow(t *testing.T) {
 				t.Errorf("%s (%s): the page scrolls sideways (%.0fpx wide)", p.path, suffix, w)
 			}
 			saveScreenshot(t, ctx, p.name+"-"+suffix)
+			if p.name == "catalog" {
+				saveViewportScreenshot(t, ctx, p.name+"-"+suffix+"-top")
+			}
 			if p.name == "lesson" && suffix == "wide" {
 				saveElementScreenshot(t, ctx, ".exchange", "lesson-diagram-wide")
 				saveElementScreenshot(t, ctx, ".step.current", "lesson-step-current-wide")
