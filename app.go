@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/labs"
 	"sessionlab/lessons"
 )
 
@@ -46,6 +47,11 @@ type app struct {
 	lessons  *lessons.Catalog
 	lastCopy *db.CopyRun // the `db copy` that filled this database, if any
 	fiber    *fiber.App
+
+	// Attack labs (labs.go, labsite.go, labsim.go).
+	labs    *labs.Store
+	sims    *simRegistry
+	baseURL atomic.Pointer[string] // where the server reaches itself, known after listen
 }
 
 // newApp builds the application on an open database.
@@ -62,6 +68,8 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 		limiter: newLoginLimiter(10, time.Minute),
 		hashes:  newHashGate(defaultHashSlots(), 3*time.Second),
 	}
+	a.labs = labs.NewStore(database, func() time.Time { return a.now() })
+	a.sims = newSimRegistry()
 	a.tmo.Store(&timeouts{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout})
 	ps, err := database.Products(context.Background())
 	if err != nil {
@@ -120,6 +128,7 @@ func newViews(dev bool) (*views, error) {
 	})
 	engine.AddFunc("ago", ago)
 	engine.AddFunc("mul", func(a int64, b int) int64 { return a * int64(b) })
+	engine.AddFunc("add", func(a, b int) int { return a + b }) // the labs number their steps from 1
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}

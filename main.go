@@ -131,6 +131,8 @@ func serve(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	base := "http://" + ln.Addr().String()
+	a.baseURL.Store(&base)
 	go a.sweep(ctx, time.Minute)
 	logger.Info("Session Lab is running", "url", "http://"+displayAddr(ln.Addr().String()), "db", database.Config.Display, "instance", a.cfg.Instance)
 	fmt.Fprintf(os.Stderr, "\n  Session Lab: open http://%s\n\n", displayAddr(ln.Addr().String()))
@@ -186,6 +188,9 @@ func (a *app) sweep(ctx context.Context, every time.Duration) {
 				a.log.Warn("sweep expired sessions", "err", err)
 			} else if n > 0 {
 				a.log.Info("swept expired sessions", "count", n)
+			}
+			if _, err := a.labs.Sweep(ctx); err != nil {
+				a.log.Warn("sweep lab sessions", "err", err)
 			}
 		}
 	}

@@ -281,6 +281,14 @@ func describe(kind, detailJSON string) stripItem {
 	case "db.copied":
 		it.Tone = "good"
 		it.Text = "Your session moved with db copy from " + dbName(d["from"]) + " to " + dbName(d["to"]) + ": its key started " + d["key"] + "… in " + dbName(d["from"]) + ", and this server found the same key, " + d["key"] + "…, in " + dbName(d["to"]) + ". Same row, same ID: you did not have to log in again."
+	case "lab.mode":
+		it.Text = "Lab " + d["lab"] + " switched to " + d["mode"] + " mode (only the lab site changes; this shop session keeps its rules)."
+	case "lab.attack":
+		it.Tone = "warn"
+		if d["outcome"] == "failed" {
+			it.Tone = "good"
+		}
+		it.Text = "Lab " + d["lab"] + " (" + d["mode"] + " mode, " + d["via"] + "): the attack " + d["outcome"] + "."
 	case "server.started":
 		it.Text = "The server restarted since your last request (" + d["db"] + ", " + d["instance"] + "), and your session is still here: it lives in the database, not in the server's memory."
 	default:

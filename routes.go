@@ -55,6 +55,29 @@ func (a *app) routes() {
 	f.Get("/lessons/:slug", page(a.lessonShow)...)
 	f.Post("/lessons/:slug/answer", page(a.lessonAnswer)...)
 	f.Post("/lessons/:slug/hint", page(a.lessonHint)...)
+
+	// Attack labs (issue 4). The shop's lab pages use the page chain (the
+	// learner's session, CSRF on every POST). The lab site under
+	// /lab/{slug}/site is the deliberately weak site: it only reads the shop
+	// session (to credit the learner), never issues or changes its rules, and
+	// keeps its own cookies (Path=/lab) and table.
+	labSite := func(h fiber.Handler) []fiber.Handler {
+		return []fiber.Handler{a.withExistingSession, h}
+	}
+	f.Get("/lab", page(a.labIndex)...)
+	f.Get("/lab/:slug", page(a.labShow)...)
+	f.Post("/lab/:slug/mode", page(a.labSetMode)...)
+	f.Post("/lab/:slug/sim", page(a.labSim)...)
+	f.Post("/lab/:slug/use", page(a.labUse)...)
+	f.Post("/lab/cross-site/attempt", page(a.crossSiteAttempt)...)
+	f.Get("/lab/cross-site/evil", a.crossSiteEvil)
+	f.Post("/lab/cookie-theft/site/steal", labSite(a.labSteal)...)
+	f.Post("/lab/cross-site/site/cart/add", labSite(a.crossSiteAdd)...)
+	f.Get("/lab/:slug/site", labSite(a.labSiteHome)...)
+	f.Post("/lab/:slug/site/login", labSite(a.labSiteLogin)...)
+	f.Post("/lab/:slug/site/logout", labSite(a.labSiteLogout)...)
+	f.Get("/lab/:slug/site/account", labSite(a.labSiteAccount)...)
+
 	f.Get("/api/state", api(a.apiState)...)
 	f.Get("/api/progress", api(a.apiProgress)...)
 

@@ -79,14 +79,15 @@ func prefix(s string) string {
 // sessionData is the JSON kept in the session record's data column. It is
 // shown, decoded, in the session panel.
 type sessionData struct {
-	CSRF     string         `json:"csrf_token"`
-	Learner  string         `json:"learner"`
-	Cart     []cartLine     `json:"cart,omitempty"` // the anonymous cart; a user's lives in cart_items
-	Done     []string       `json:"lessons_done,omitempty"`
-	Hints    map[string]int `json:"lesson_hints,omitempty"`
-	Boot     string         `json:"server_boot,omitempty"` // the server start last seen, for "survives a restart"
-	Instance string         `json:"last_instance,omitempty"`
-	Copy     int64          `json:"copy_seen,omitempty"` // the db copy run this session was told about
+	CSRF     string            `json:"csrf_token"`
+	Learner  string            `json:"learner"`
+	Cart     []cartLine        `json:"cart,omitempty"` // the anonymous cart; a user's lives in cart_items
+	Done     []string          `json:"lessons_done,omitempty"`
+	Hints    map[string]int    `json:"lesson_hints,omitempty"`
+	Boot     string            `json:"server_boot,omitempty"` // the server start last seen, for "survives a restart"
+	Instance string            `json:"last_instance,omitempty"`
+	Copy     int64             `json:"copy_seen,omitempty"` // the db copy run this session was told about
+	LabModes map[string]string `json:"lab_modes,omitempty"` // attack labs' weak/defended switches; they never touch this session's own rules
 }
 
 type cartLine struct {

@@ -52,6 +52,11 @@ var eventSchema = map[string]map[string][]string{
 		"lab":     {"fixation", "logout-replay", "cookie-theft", "cross-site", "guessable-ids", "expiry"},
 		"mode":    {"weak", "defended"},
 		"outcome": {"succeeded", "failed"},
+		"via":     {"solo", "pair"},
+	},
+	"lab.mode": {
+		"lab":  {"fixation", "logout-replay", "cookie-theft", "cross-site", "guessable-ids", "expiry"},
+		"mode": {"weak", "defended"},
 	},
 }
 

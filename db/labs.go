@@ -1,0 +1,61 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// LabSession is a row of lab_sessions: an attack lab's own session record,
+// kept apart from the shop's sessions table so that no lab setting can weaken
+// the real session. Key is the SHA-256 hex of the lab cookie's value.
+type LabSession struct {
+	Lab          string         `db:"lab"`
+	Key          string         `db:"key"`
+	Mode         string         `db:"mode"`      // "weak" or "defended", fixed when the row is created
+	IDPrefix     string         `db:"id_prefix"` // the start of the cookie value, for the panels
+	Owner        string         `db:"owner"`     // the learner whose browser got it issued ("" for a simulated one)
+	ShopKey      string         `db:"shop_key"`  // attempt rows: the shop session to record the outcome into
+	Username     sql.NullString `db:"username"`
+	LoginLearner string         `db:"login_learner"` // the learner whose browser logged it in
+	Data         string         `db:"data"`          // JSON
+	CreatedAt    time.Time      `db:"created_at"`
+	LastSeenAt   time.Time      `db:"last_seen_at"`
+	ExpiresAt    sql.NullTime   `db:"expires_at"` // NULL: the server never expires it (a weak lab)
+	Ended        string         `db:"ended"`      // "", or why it ended: rotated, logout, expired
+	EndedAt      sql.NullTime   `db:"ended_at"`
+}
+
+const labColumns = "lab, `key`, mode, id_prefix, owner, shop_key, username, login_learner, data, created_at, last_seen_at, expires_at, ended, ended_at"
+
+// LabSession reads one lab row, ended or not. Not found → ErrNotFound.
+func (d *DB) LabSession(ctx context.Context, lab, key string) (*LabSession, error) {
+	var s LabSession
+	if err := d.get(ctx, d.R, &s, "SELECT "+labColumns+" FROM lab_sessions WHERE lab = ? AND `key` = ?", lab, key); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// InsertLabSession writes a new lab row.
+func (d *DB) InsertLabSession(ctx context.Context, s *LabSession) error {
+	_, err := d.exec(ctx, d.W, "INSERT INTO lab_sessions ("+labColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		s.Lab, s.Key, s.Mode, s.IDPrefix, s.Owner, s.ShopKey, s.Username, s.LoginLearner, s.Data, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Ended, s.EndedAt)
+	return err
+}
+
+// UpdateLabSession saves the mutable fields of a lab row.
+func (d *DB) UpdateLabSession(ctx context.Context, s *LabSession) error {
+	_, err := d.exec(ctx, d.W, "UPDATE lab_sessions SET username = ?, login_learner = ?, data = ?, last_seen_at = ?, expires_at = ?, ended = ?, ended_at = ? WHERE lab = ? AND `key` = ?",
+		s.Username, s.LoginLearner, s.Data, s.LastSeenAt, s.ExpiresAt, s.Ended, s.EndedAt, s.Lab, s.Key)
+	return err
+}
+
+// DeleteLabSessionsBefore sweeps lab rows created before t; labs are short.
+func (d *DB) DeleteLabSessionsBefore(ctx context.Context, t time.Time) (int64, error) {
+	r, err := d.exec(ctx, d.W, "DELETE FROM lab_sessions WHERE created_at < ?", t)
+	if err != nil {
+		return 0, err
+	}
+	return rowsAffected(r), nil
+}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sessionlab/db"
+	"sessionlab/labs"
+)
+
+// The attack labs' pages in the shop (/lab, /lab/{slug}): explanation, the
+// weak/defended switch, the simulated attacker and victim side by side, and
+// what to send a partner. The weak behaviour itself lives only on the lab
+// site (labsite.go), under its own cookies.
+
+func (a *app) labIndex(c *fiber.Ctx) error {
+	rs := state(c)
+	type row struct {
+		labs.Lab
+		Mode string
+	}
+	var rows []row
+	for _, l := range labs.All {
+		rows = append(rows, row{l, string(labMode(rs.sess, l.Slug))})
+	}
+	return a.render(c, fiber.StatusOK, "labs", "Attack labs", fiber.Map{"Labs": rows})
+}
+
+// labShow is one lab's page.
+func (a *app) labShow(c *fiber.Ctx) error {
+	l, err := labFromPath(c)
+	if err != nil {
+		return err
+	}
+	rs := state(c)
+	mode := labMode(rs.sess, l.Slug)
+	run := a.sims.get(learnerOf(rs.sess), l.Slug)
+	views, sum, err := a.simViews(c, l, run)
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{
+		"Views":     views,
+		"Sum":       sum,
+		"Lab":       l,
+		"Mode":      string(mode),
+		"Other":     string(other(mode)),
+		"Site":      "/lab/" + l.Slug + "/site?mode=" + string(mode),
+		"Base":      a.siteBase(c),
+		"Steps":     simSteps[l.Slug],
+		"Idle":      labs.IdleTimeout.Seconds(),
+		"Absolute":  labs.AbsoluteTimeout.Seconds(),
+		"GuessTime": guessTime(),
+	}
+	return a.render(c, fiber.StatusOK, "lab-"+l.Slug, "Lab: "+l.Title, data)
+}
+
+func other(m labs.Mode) labs.Mode {
+	if m == labs.Weak {
+		return labs.Defended
+	}
+	return labs.Weak
+}
+
+// labSetMode flips a lab between weak and defended. The switch lives in the
+// learner's shop session data; it changes only what the lab site does with
+// lab sessions created afterwards, never the shop's own session rules.
+func (a *app) labSetMode(c *fiber.Ctx) error {
+	l, err := labFromPath(c)
+	if err != nil {
+		return err
+	}
+	m, ok := labs.ParseMode(string(c.Request().PostArgs().Peek("mode")))
+	if !ok {
+		return fiber.NewError(fiber.StatusBadRequest, "mode must be weak or defended. Nothing was changed.")
+	}
+	err = a.change(c, func(_ context.Context, _ *db.Tx, s *session) error {
+		if s.data.LabModes == nil {
+			s.data.LabModes = map[string]string{}
+		}
+		s.data.LabModes[l.Slug] = string(m)
+		state(c).record("lab.mode", map[string]string{"lab": l.Slug, "mode": string(m)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.sims.drop(learnerOf(state(c).sess), l.Slug) // a run belongs to one mode
+	return a.redirect(c, "/lab/"+l.Slug)
+}
+
+// labUse puts an ID a partner sent (a copied cookie, a guess) into this
+// browser's lab cookie and opens the lab's account page with it.
+func (a *app) labUse(c *fiber.Ctx) error {
+	l, err := labFromPath(c)
+	if err != nil {
+		return err
+	}
+	id := strings.TrimSpace(string(c.Request().PostArgs().Peek("id")))
+	id = strings.TrimPrefix(id, l.Cookie()+"=")
+	if !labs.ValidID(id) {
+		return fiber.NewError(fiber.StatusBadRequest, "That is not a lab ID (1 to 64 letters, digits, - or _). Nothing was changed.")
+	}
+	a.setLabCookie(c, l, labMode(state(c).sess, l.Slug), id)
+	return c.Redirect("/lab/"+l.Slug+"/site/account?attempt=1", fiber.StatusSeeOther)
+}
+
+// labSteal is the cookie-theft lab's "attacker's server": the injected demo
+// script posts document.cookie here. It is a real browser that decides what
+// the script could read; the server only checks whether what arrived is a
+// live lab session.
+func (a *app) labSteal(c *fiber.Ctx) error {
+	l, _ := labs.Find("cookie-theft")
+	got := string(c.Request().PostArgs().Peek("cookies"))
+	if len(got) > 4096 {
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "That is more than a cookie header. Nothing was recorded.")
+	}
+	rs := state(c)
+	mode := labMode(rs.sess, l.Slug)
+	var stolen string
+	for _, part := range strings.Split(got, ";") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && k == l.Cookie() {
+			stolen = v
+		}
+	}
+	outcome, explain := "failed", "document.cookie held no "+l.Cookie()+": the cookie is HttpOnly, so the script saw nothing to steal."
+	captured := ""
+	if stolen != "" {
+		sess, st, err := a.labs.Lookup(c.UserContext(), l.Slug, stolen)
+		if err != nil {
+			return err
+		}
+		captured = l.Cookie() + "=" + labs.Prefix(stolen) + "…"
+		if st == labs.StateValid {
+			mode = sess.Mode()
+			outcome, explain = "succeeded", "The script read "+l.Cookie()+" from document.cookie (no HttpOnly) and sent it here: the attacker can now use that session."
+		} else {
+			explain = "The script sent a value, but it names no live lab session (" + st + ")."
+		}
+	}
+	a.recordNow(c, "lab.attack", map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": "solo"})
+	return c.JSON(fiber.Map{"outcome": outcome, "mode": mode, "captured": captured, "explain": explain, "saw_chars": len(got)})
+}
+
+// crossSiteAttempt starts a cross-site attack: it registers an attempt that
+// names the learner's shop session and sends the browser to the attacker's
+// page on the other site (127.0.0.1 ↔ localhost).
+func (a *app) crossSiteAttempt(c *fiber.Ctx) error {
+	l, _ := labs.Find("cross-site")
+	rs := state(c)
+	evil, target, err := otherSite(c)
+	if err != nil {
+		return err
+	}
+	tok, err := a.labs.NewAttempt(c.UserContext(), l.Slug, labMode(rs.sess, l.Slug), learnerOf(rs.sess), rs.sess.row.Key, target)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(evil+"/lab/cross-site/evil?t="+tok, fiber.StatusSeeOther)
+}
+
+// otherSite returns the attacker's origin and the lab's (victim's) origin:
+// http://127.0.0.1:PORT and http://localhost:PORT are different sites to a
+// browser, though the same server.
+func otherSite(c *fiber.Ctx) (evil, target string, err error) {
+	host, port, err := net.SplitHostPort(c.Hostname())
+	if err != nil {
+		return "", "", fiber.NewError(fiber.StatusBadRequest, "The cross-site lab needs a Host header with a port, like localhost:8080.")
+	}
+	switch host {
+	case "localhost":
+		return "http://127.0.0.1:" + port, "http://localhost:" + port, nil
+	case "127.0.0.1":
+		return "http://localhost:" + port, "http://127.0.0.1:" + port, nil
+	}
+	return "", "", fiber.NewError(fiber.StatusBadRequest, "The cross-site lab plays two sites with http://localhost:"+port+" and http://127.0.0.1:"+port+": open Session Lab as http://localhost:"+port+" on the machine it runs on.")
+}
+
+// crossSiteEvil is the attacker's page: served on the other site, it
+// auto-submits a form to the lab site (static/lab-evil.js; no inline script).
+func (a *app) crossSiteEvil(c *fiber.Ctx) error {
+	tok := c.Query("t")
+	att, err := a.labs.Attempt(c.UserContext(), "cross-site", tok)
+	if errors.Is(err, db.ErrNotFound) {
+		return fiber.NewError(fiber.StatusNotFound, "This attack page has expired or never existed. Start again from the cross-site lab's page.")
+	}
+	if err != nil {
+		return err
+	}
+	target := att.Target
+	// The shop's CSP allows forms to post only to this origin; the attacker's
+	// page exists to post to the other one.
+	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; form-action "+target+"; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+	return c.Render("lab-evil", fiber.Map{"Title": "Totally Legit Prize Site", "Action": target + "/lab/cross-site/site/cart/add", "Token": tok, "Target": target})
+}
+
+// crossSiteAdd is the lab site's "add to cart": the target of the forged
+// form. Weak: any request with the lab cookie is obeyed. Defended: the
+// cookie is SameSite=Lax (so a cross-site POST arrives without it) and the
+// form must carry the session's CSRF token.
+func (a *app) crossSiteAdd(c *fiber.Ctx) error {
+	l, _ := labs.Find("cross-site")
+	args := c.Request().PostArgs()
+	item := strings.TrimSpace(string(args.Peek("item")))
+	qty, ok := quantity(string(args.Peek("quantity")))
+	if item == "" || len(item) > 60 || !ok {
+		return fiber.NewError(fiber.StatusBadRequest, "item (1..60 characters) and quantity (1..99) are required. Nothing was changed.")
+	}
+	r, err := a.loadLab(c, l)
+	if err != nil {
+		return err
+	}
+	var att *labs.Attempt
+	if tok := string(args.Peek("attempt")); tok != "" {
+		if att, err = a.labs.Attempt(c.UserContext(), l.Slug, tok); err != nil && !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+	}
+	mode := labMode(state(c).sess, l.Slug)
+	switch {
+	case r.sess != nil:
+		mode = r.sess.Mode()
+	case att != nil:
+		mode = att.Mode
+	}
+	outcome, status := "failed", fiber.StatusForbidden
+	switch {
+	case r.state != labs.StateValid:
+		r.change("The request arrived without a live " + l.Cookie() + " cookie: to the lab site it came from a stranger, so nothing was added. (If it came from the attacker's page, the browser withheld the cookie: SameSite.)")
+	case mode == labs.Defended && !labs.TokenOK(r.sess, string(args.Peek("csrf_token"))):
+		r.change("The cookie arrived, but the form had no valid CSRF token: refused, nothing was added.")
+	default:
+		r.sess.Data.Cart = append(r.sess.Data.Cart, labs.CartLine{Item: item, Quantity: qty})
+		if err := a.labs.Save(c.UserContext(), r.sess); err != nil {
+			return err
+		}
+		outcome, status = "succeeded", fiber.StatusOK
+		r.change(fmt.Sprintf("Added %d × %s to the lab cart of the session the cookie named.", qty, item))
+	}
+	if att != nil {
+		r.change("This request came from the attacker's page (attempt " + att.IDPrefix + "…): the attack " + outcome + ".")
+		a.labRecordAttack(c, att.ShopKey, map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": "solo"})
+	}
+	return a.renderLabSite(c, r, status, "cart")
+}
+
+// guessTime says how long guessing one of n live 256-bit IDs takes at a
+// billion guesses a second: 2^256 / (2n) guesses on average.
+func guessTime() string {
+	const perSecond = 1e9
+	const yearSecs = 365.25 * 24 * 3600
+	years := math.Pow(2, 256) / 2 / 1000 / perSecond / yearSecs // with a thousand live sessions
+	return fmt.Sprintf("about 10^%d years", int(math.Log10(years)))
+}

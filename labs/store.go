@@ -1,0 +1,369 @@
+package labs
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"sessionlab/db"
+)
+
+// States of a lab cookie, as the lab's panels name them.
+const (
+	StateNone      = "none"      // no lab cookie sent
+	StateValid     = "valid"     // a live lab session
+	StateUnknown   = "unknown"   // never issued (forged or guessed wrong)
+	StateEnded     = "ended"     // it existed, but was rotated away or logged out
+	StateExpired   = "expired"   // the defended expiry lab timed it out
+	StateMalformed = "malformed" // not an ID this lab would ever issue
+)
+
+// Data is the JSON kept in a lab row.
+type Data struct {
+	CSRF string     `json:"csrf_token,omitempty"`
+	Cart []CartLine `json:"cart,omitempty"`
+}
+
+// CartLine is an item the cross-site lab's shop holds.
+type CartLine struct {
+	Item     string `json:"item"`
+	Quantity int    `json:"quantity"`
+}
+
+// Session is a lab row and its decoded data.
+type Session struct {
+	Row  *db.LabSession
+	Data Data
+}
+
+// User is the lab username, "" when anonymous.
+func (s *Session) User() string {
+	if s == nil || !s.Row.Username.Valid {
+		return ""
+	}
+	return s.Row.Username.String
+}
+
+// Mode of the lab server that issued this session.
+func (s *Session) Mode() Mode { return Mode(s.Row.Mode) }
+
+// Store issues, reads and changes lab sessions.
+type Store struct {
+	db   *db.DB
+	now  func() time.Time
+	seq  atomic.Int64 // the guessable-ids lab's counter
+	base int64
+}
+
+// NewStore returns a store on d with the app's clock (tests move it).
+func NewStore(d *db.DB, now func() time.Time) *Store {
+	return &Store{db: d, now: now, base: (time.Now().Unix() % 100000) * 1000}
+}
+
+// Hash is the key a lab ID is stored under (SHA-256 hex), as in the shop.
+func Hash(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// RandomID is 256 bits from crypto/rand, base64url: the defended ID.
+func RandomID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newID mints an ID for a new lab session. Only the weak guessable-ids lab
+// uses a counter: every other lab, weak or not, uses random IDs, so that it
+// teaches one weakness at a time.
+func (s *Store) newID(lab string, mode Mode) string {
+	if lab == "guessable-ids" && mode == Weak {
+		return s.CounterID(s.seq.Add(1))
+	}
+	return RandomID()
+}
+
+// CounterID is the weak lab's n-th ID: a clock-derived base plus a counter.
+func (s *Store) CounterID(n int64) string { return strconv.FormatInt(s.base+n, 10) }
+
+// ValidID reports whether v could be a lab ID: 1..64 base64url characters.
+func ValidID(v string) bool {
+	if len(v) == 0 || len(v) > 64 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Prefix shows the start of an ID: enough to tell two apart.
+func Prefix(id string) string {
+	if len(id) <= 8 {
+		return id
+	}
+	return id[:8]
+}
+
+// Issue creates a new anonymous lab session. owner is the learner whose
+// browser asked ("" for a browser the server simulates).
+func (s *Store) Issue(ctx context.Context, lab string, mode Mode, owner string) (string, *Session, error) {
+	now := s.now()
+	id := s.newID(lab, mode)
+	row := &db.LabSession{Lab: lab, Key: Hash(id), Mode: string(mode), IDPrefix: Prefix(id), Owner: owner, CreatedAt: now, LastSeenAt: now}
+	sess := &Session{Row: row}
+	if lab == "cross-site" {
+		sess.Data.CSRF = RandomID()
+	}
+	row.ExpiresAt = s.expiry(lab, mode, now, now)
+	if err := sess.encode(); err != nil {
+		return "", nil, err
+	}
+	if err := s.db.InsertLabSession(ctx, row); err != nil {
+		return "", nil, fmt.Errorf("labs: issue: %w", err)
+	}
+	return id, sess, nil
+}
+
+// expiry is when a session seen at now stops: never for the weak expiry lab
+// (that is its weakness), the idle/absolute rule for the defended one, and a
+// fixed lifetime for the other labs.
+func (s *Store) expiry(lab string, mode Mode, created, now time.Time) sql.NullTime {
+	if lab != "expiry" {
+		return sql.NullTime{Time: created.Add(lifetime), Valid: true}
+	}
+	if mode == Weak {
+		return sql.NullTime{}
+	}
+	t := now.Add(IdleTimeout)
+	if abs := created.Add(AbsoluteTimeout); abs.Before(t) {
+		t = abs
+	}
+	return sql.NullTime{Time: t, Valid: true}
+}
+
+// Lookup finds the lab session named by id. It never adopts an ID it did not
+// issue: the state says why no session came back. An ended row is returned
+// with StateEnded so the lab can explain what happened to it.
+func (s *Store) Lookup(ctx context.Context, lab, id string) (*Session, string, error) {
+	if id == "" {
+		return nil, StateNone, nil
+	}
+	if !ValidID(id) {
+		return nil, StateMalformed, nil
+	}
+	row, err := s.db.LabSession(ctx, lab, Hash(id))
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, StateUnknown, nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("labs: lookup: %w", err)
+	}
+	sess, err := decode(row)
+	if err != nil {
+		return nil, "", err
+	}
+	if row.Ended != "" {
+		return sess, StateEnded, nil
+	}
+	now := s.now()
+	if row.ExpiresAt.Valid && !now.Before(row.ExpiresAt.Time) {
+		row.Ended, row.EndedAt = "expired", sql.NullTime{Time: now, Valid: true}
+		if err := s.db.UpdateLabSession(ctx, row); err != nil {
+			return nil, "", fmt.Errorf("labs: expire: %w", err)
+		}
+		return sess, StateExpired, nil
+	}
+	return sess, StateValid, nil
+}
+
+// Peek reads a lab session for display, changing nothing: a row past its
+// expiry shows as expired even before a request has refused it.
+func (s *Store) Peek(ctx context.Context, lab, id string) (*Session, string, error) {
+	if !ValidID(id) {
+		return nil, StateMalformed, nil
+	}
+	row, err := s.db.LabSession(ctx, lab, Hash(id))
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, StateUnknown, nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("labs: peek: %w", err)
+	}
+	sess, err := decode(row)
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case row.Ended == "expired":
+		return sess, StateExpired, nil
+	case row.Ended != "":
+		return sess, StateEnded, nil
+	case row.ExpiresAt.Valid && !s.now().Before(row.ExpiresAt.Time):
+		return sess, StateExpired, nil
+	}
+	return sess, StateValid, nil
+}
+
+// Touch records a request on a live session: last seen moves, and with it
+// the defended expiry lab's idle deadline.
+func (s *Store) Touch(ctx context.Context, sess *Session) error {
+	now := s.now()
+	sess.Row.LastSeenAt = now
+	sess.Row.ExpiresAt = s.expiry(sess.Row.Lab, sess.Mode(), sess.Row.CreatedAt, now)
+	return s.save(ctx, sess)
+}
+
+// Login sets the user. With rotate, the session moves to a new ID and the
+// old row ends (the defence against fixation); without, the ID the browser
+// already had, perhaps planted by an attacker, now names a logged-in user.
+// It returns the ID the browser should hold afterwards.
+func (s *Store) Login(ctx context.Context, sess *Session, oldID, user, learner string, rotate bool) (string, *Session, error) {
+	now := s.now()
+	if !rotate {
+		sess.Row.Username = sql.NullString{String: user, Valid: true}
+		sess.Row.LoginLearner = learner
+		sess.Row.LastSeenAt = now
+		// Login starts the absolute clock, as in the shop.
+		sess.Row.ExpiresAt = s.expiry(sess.Row.Lab, sess.Mode(), sess.Row.CreatedAt, now)
+		return oldID, sess, s.save(ctx, sess)
+	}
+	old := *sess.Row
+	old.Username = sql.NullString{String: user, Valid: true}
+	old.LoginLearner = learner
+	old.Ended, old.EndedAt = "rotated", sql.NullTime{Time: now, Valid: true}
+	if err := s.db.UpdateLabSession(ctx, &old); err != nil {
+		return "", nil, fmt.Errorf("labs: end rotated: %w", err)
+	}
+	id := s.newID(sess.Row.Lab, sess.Mode())
+	row := *sess.Row
+	row.Key, row.IDPrefix = Hash(id), Prefix(id)
+	row.Username = sql.NullString{String: user, Valid: true}
+	row.LoginLearner = learner
+	row.CreatedAt, row.LastSeenAt = now, now
+	row.ExpiresAt = s.expiry(row.Lab, sess.Mode(), now, now)
+	ns := &Session{Row: &row, Data: sess.Data}
+	if ns.Data.CSRF != "" {
+		ns.Data.CSRF = RandomID()
+	}
+	if err := ns.encode(); err != nil {
+		return "", nil, err
+	}
+	if err := s.db.InsertLabSession(ctx, &row); err != nil {
+		return "", nil, fmt.Errorf("labs: rotate: %w", err)
+	}
+	return id, ns, nil
+}
+
+// Logout ends the session on the server, unless keep is set: then only the
+// browser forgets (the weak logout), and the row stays valid for a replay.
+func (s *Store) Logout(ctx context.Context, sess *Session, keep bool) error {
+	if keep {
+		return nil
+	}
+	now := s.now()
+	sess.Row.Ended, sess.Row.EndedAt = "logout", sql.NullTime{Time: now, Valid: true}
+	return s.save(ctx, sess)
+}
+
+// Save writes a changed session (its data, user, times).
+func (s *Store) Save(ctx context.Context, sess *Session) error { return s.save(ctx, sess) }
+
+func (s *Store) save(ctx context.Context, sess *Session) error {
+	if err := sess.encode(); err != nil {
+		return err
+	}
+	if err := s.db.UpdateLabSession(ctx, sess.Row); err != nil {
+		return fmt.Errorf("labs: save: %w", err)
+	}
+	return nil
+}
+
+// Attempt is a registered cross-site attempt.
+type Attempt struct {
+	Mode     Mode
+	ShopKey  string // the learner's shop session, where the outcome is recorded
+	IDPrefix string
+	Target   string // the lab site's origin, where the attacker's form posts
+}
+
+// NewAttempt registers a cross-site attempt: the token the attacker's page
+// carries names the learner's shop session, so the outcome can be recorded
+// there even when the browser withholds every cookie (which is the point).
+func (s *Store) NewAttempt(ctx context.Context, lab string, mode Mode, owner, shopKey, target string) (string, error) {
+	now := s.now()
+	tok := RandomID()
+	data, _ := json.Marshal(map[string]string{"target": target})
+	row := &db.LabSession{Lab: lab + ":attempt", Key: Hash(tok), Mode: string(mode), IDPrefix: Prefix(tok), Owner: owner, ShopKey: shopKey, Data: string(data),
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: sql.NullTime{Time: now.Add(30 * time.Minute), Valid: true}}
+	if err := s.db.InsertLabSession(ctx, row); err != nil {
+		return "", fmt.Errorf("labs: attempt: %w", err)
+	}
+	return tok, nil
+}
+
+// Attempt returns a live attempt, or db.ErrNotFound.
+func (s *Store) Attempt(ctx context.Context, lab, tok string) (*Attempt, error) {
+	if !ValidID(tok) {
+		return nil, db.ErrNotFound
+	}
+	row, err := s.db.LabSession(ctx, lab+":attempt", Hash(tok))
+	if err != nil {
+		return nil, err
+	}
+	if !row.ExpiresAt.Valid || !s.now().Before(row.ExpiresAt.Time) {
+		return nil, db.ErrNotFound
+	}
+	var d struct {
+		Target string `json:"target"`
+	}
+	json.Unmarshal([]byte(row.Data), &d)
+	return &Attempt{Mode: Mode(row.Mode), ShopKey: row.ShopKey, IDPrefix: row.IDPrefix, Target: d.Target}, nil
+}
+
+// TokenOK compares a form's CSRF token with the lab session's, in constant time.
+func TokenOK(sess *Session, got string) bool {
+	if sess == nil || sess.Data.CSRF == "" || got == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(sess.Data.CSRF)) == 1
+}
+
+// Sweep deletes lab rows older than the longest lab lifetime.
+func (s *Store) Sweep(ctx context.Context) (int64, error) {
+	return s.db.DeleteLabSessionsBefore(ctx, s.now().Add(-2*lifetime))
+}
+
+func decode(row *db.LabSession) (*Session, error) {
+	s := &Session{Row: row}
+	if row.Data != "" {
+		if err := json.Unmarshal([]byte(row.Data), &s.Data); err != nil {
+			return nil, fmt.Errorf("labs: decode data: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Session) encode() error {
+	b, err := json.Marshal(s.Data)
+	if err != nil {
+		return fmt.Errorf("labs: encode data: %w", err)
+	}
+	s.Row.Data = string(b)
+	return nil
+}

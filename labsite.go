@@ -1,0 +1,515 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sessionlab/db"
+	"sessionlab/labs"
+)
+
+// The lab site: the small, deliberately weak web site each attack lab runs
+// under /lab/{slug}/site, with its own cookie (lab_<slug>, Path=/lab) and its
+// own session table. Real browsers (a learner, a pair of learners) and the
+// server's simulated browsers (labsim.go) use the very same routes.
+//
+// Every response says what it did in X-Lab-State, X-Lab-User and one
+// X-Lab-Change header per change, which the simulated browsers show as their
+// "what changed" strip.
+
+// labReq is what one lab-site request knows about its lab session.
+type labReq struct {
+	lab      labs.Lab
+	id       string // the lab cookie's value (a lab ID may be shown: it is a lab)
+	state    string // labs.State*
+	sess     *labs.Session
+	lastSeen time.Time // before this request touched it
+	changes  []string
+}
+
+func (r *labReq) change(s string) { r.changes = append(r.changes, s) }
+
+func (r *labReq) mode() labs.Mode {
+	if r.sess != nil {
+		return r.sess.Mode()
+	}
+	return labs.Weak
+}
+
+// labFromPath finds the lab named in the URL, or answers 404.
+func labFromPath(c *fiber.Ctx) (labs.Lab, error) {
+	l, ok := labs.Find(c.Params("slug"))
+	if !ok {
+		return labs.Lab{}, fiber.NewError(fiber.StatusNotFound, "There is no lab called “"+truncate(c.Params("slug"), 40)+"”. The labs are listed at /lab.")
+	}
+	return l, nil
+}
+
+// labMode is the learner's switch for a lab, kept in the shop session's data.
+// Without a session (curl, a simulated browser) a lab starts weak.
+func labMode(s *session, slug string) labs.Mode {
+	if s != nil {
+		if m, ok := labs.ParseMode(s.data.LabModes[slug]); ok {
+			return m
+		}
+	}
+	return labs.Weak
+}
+
+// learnerOf names the learner of a shop session ("" without one).
+func learnerOf(s *session) string {
+	if s == nil {
+		return ""
+	}
+	return s.data.Learner
+}
+
+// loadLab reads the lab cookie and its row; a live one is touched.
+func (a *app) loadLab(c *fiber.Ctx, l labs.Lab) (*labReq, error) {
+	r := &labReq{lab: l}
+	r.id = strings.Clone(c.Cookies(l.Cookie()))
+	sess, st, err := a.labs.Lookup(c.UserContext(), l.Slug, r.id)
+	if err != nil {
+		return nil, err
+	}
+	r.sess, r.state = sess, st
+	if sess != nil {
+		r.lastSeen = sess.Row.LastSeenAt
+	}
+	switch st {
+	case labs.StateValid:
+		if err := a.labs.Touch(c.UserContext(), sess); err != nil {
+			return nil, err
+		}
+	case labs.StateUnknown:
+		r.change("Refused lab ID " + labs.Prefix(r.id) + "…: this lab never issued it, so it is not adopted.")
+	case labs.StateEnded:
+		r.change("Refused lab ID " + labs.Prefix(r.id) + "…: its session ended (" + sess.Row.Ended + "), so the server turns it away.")
+	case labs.StateExpired:
+		r.change("Lab ID " + labs.Prefix(r.id) + "… has expired on the server (idle " + labs.IdleTimeout.String() + " / absolute " + labs.AbsoluteTimeout.String() + "): refused.")
+	case labs.StateMalformed:
+		r.change("Ignored a lab cookie that is not an ID this lab issues.")
+	}
+	return r, nil
+}
+
+// setLabCookie sends the lab's cookie. Only two attributes ever weaken, each
+// in its own lab: HttpOnly in cookie-theft, SameSite in cross-site.
+func (a *app) setLabCookie(c *fiber.Ctx, l labs.Lab, mode labs.Mode, id string) {
+	ck := &fiber.Cookie{Name: l.Cookie(), Value: id, Path: "/lab", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.SecureCookies}
+	switch {
+	case l.Slug == "cookie-theft" && mode == labs.Weak:
+		ck.HTTPOnly = false
+	case l.Slug == "cross-site" && mode == labs.Weak:
+		// SameSite=None is what lets a cookie ride along on another site's
+		// POST. Browsers accept it only with Secure, and Chromium and Firefox
+		// accept Secure cookies from http://localhost, which they treat as a
+		// secure origin. (fasthttp adds Secure to SameSite=None by itself.)
+		ck.SameSite = fiber.CookieSameSiteNoneMode
+		ck.Secure = true
+	}
+	c.Cookie(ck)
+}
+
+func (a *app) expireLabCookie(c *fiber.Ctx, l labs.Lab) {
+	c.Cookie(&fiber.Cookie{Name: l.Cookie(), Value: "", Path: "/lab", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(0, 0), MaxAge: -1})
+}
+
+// issueLab gives the browser a new lab session.
+func (a *app) issueLab(c *fiber.Ctx, r *labReq, mode labs.Mode) error {
+	id, sess, err := a.labs.Issue(c.UserContext(), r.lab.Slug, mode, learnerOf(state(c).sess))
+	if err != nil {
+		return err
+	}
+	r.id, r.sess, r.state = id, sess, labs.StateValid
+	a.setLabCookie(c, r.lab, mode, id)
+	r.change("New lab session issued (" + string(mode) + " lab): ID " + labs.Prefix(id) + "… sent in Set-Cookie " + r.lab.Cookie() + ".")
+	return nil
+}
+
+// newLabMode is the mode a new lab session gets: ?mode= (the lab page's links
+// and the simulated browsers say which lab server they open), else the
+// learner's switch.
+func newLabMode(c *fiber.Ctx, slug string) (labs.Mode, error) {
+	if q := c.Query("mode"); q != "" {
+		m, ok := labs.ParseMode(q)
+		if !ok {
+			return "", fiber.NewError(fiber.StatusBadRequest, "mode must be weak or defended.")
+		}
+		return m, nil
+	}
+	return labMode(state(c).sess, slug), nil
+}
+
+// labSiteHome is the lab site's front page. It issues a lab session when the
+// browser has none; the fixation lab also takes an ID from ?sid=, the
+// classic way to plant one in a victim's browser.
+func (a *app) labSiteHome(c *fiber.Ctx) error {
+	l, err := labFromPath(c)
+	if err != nil {
+		return err
+	}
+	mode, err := newLabMode(c, l.Slug)
+	if err != nil {
+		return err
+	}
+	sid := c.Query("sid")
+	if sid != "" && l.Slug != "fixation" {
+		return fiber.NewError(fiber.StatusBadRequest, "Only the fixation lab takes an ID from the link (?sid=).")
+	}
+	if sid != "" && !labs.ValidID(sid) {
+		return fiber.NewError(fiber.StatusBadRequest, "That ?sid= is not a lab ID (1 to 64 letters, digits, - or _). Nothing was changed.")
+	}
+	r, err := a.loadLab(c, l)
+	if err != nil {
+		return err
+	}
+	if sid != "" {
+		planted, st, err := a.labs.Lookup(c.UserContext(), l.Slug, sid)
+		if err != nil {
+			return err
+		}
+		if st == labs.StateValid {
+			// Both modes let the link plant a live ID, so that the defended
+			// mode can show rotation making it worthless. A real site should
+			// never take an ID from a URL at all.
+			r.id, r.sess, r.state = sid, planted, st
+			a.setLabCookie(c, l, planted.Mode(), sid)
+			r.change("Took the lab ID " + labs.Prefix(sid) + "… from the link (?sid=) and set it as this browser's cookie: the ID was planted.")
+		} else {
+			r.change("Refused the ?sid= ID " + labs.Prefix(sid) + "… (" + st + "): the lab never adopts an ID it did not issue, in either mode.")
+			if r.state != labs.StateValid {
+				if err := a.issueLab(c, r, mode); err != nil {
+					return err
+				}
+			}
+		}
+	} else if r.state != labs.StateValid {
+		if err := a.issueLab(c, r, mode); err != nil {
+			return err
+		}
+	}
+	return a.renderLabSite(c, r, fiber.StatusOK, "home")
+}
+
+// labSiteLogin logs the lab session in with a demo account. The weak
+// fixation (and guessable-ids) server keeps the ID; every other one rotates.
+func (a *app) labSiteLogin(c *fiber.Ctx) error {
+	l, err := labFromPath(c)
+	if err != nil {
+		return err
+	}
+	args := c.Request().PostArgs()
+	username := strings.TrimSpace(string(args.Peek("username")))
+	password := string(args.Peek("password"))
+	if username == "" || password == "" || len(username) > 64 || len(password) > 256 {
+		return fiber.NewError(fiber.StatusBadRequest, "Enter a username and a password (the demo accounts: alice / wonderland, bob / builder).")
+	}
+	r, err := a.loadLab(c, l)
+	if err != nil {
+		return err
+	}
+	if r.state != labs.StateValid {
+		return a.renderLabSite(c, r, fiber.StatusBadRequest, "nosession")
+	}
+	user, err := a.authenticate(c.UserContext(), username, password)
+	if errors.Is(err, db.ErrInvalidCredentials) {
+		r.change("Login failed: the lab session stays anonymous.")
+		return a.renderLabSite(c, r, fiber.StatusUnauthorized, "home")
+	}
+	if err != nil {
+		return err
+	}
+	rotate := r.mode() == labs.Defended || (l.Slug != "fixation" && l.Slug != "guessable-ids")
+	old := r.id
+	id, sess, err := a.labs.Login(c.UserContext(), r.sess, r.id, user.Username, learnerOf(state(c).sess), rotate)
+	if err != nil {
+		return err
+	}
+	r.id, r.sess = id, sess
+	if rotate {
+		a.setLabCookie(c, l, sess.Mode(), id)
+		r.change("Logged in as " + user.Username + ". ID rotated at login: " + labs.Prefix(old) + "… → " + labs.Prefix(id) + "…; the old ID is now refused.")
+	} else {
+		r.change("Logged in as " + user.Username + ". The ID stayed " + labs.Prefix(id) + "… (no rotation): whoever else holds it is now logged in too.")
+	}
+	return a.labSiteRedirect(c, r, "/lab/"+l.Slug+"/site/account")
+}
+
+// labSiteLogout: the weak logout-replay server only expires the cookie and
+// keeps the row; every other one ends the session on the server.
+func (a *app) labSiteLogout(c *fiber.Ctx) error {
+	l, err := labFromPath(c)
+	if err != nil {
+		return err
+	}
+	r, err := a.loadLab(c, l)
+	if err != nil {
+		return err
+	}
+	if r.state == labs.StateValid {
+		keep := l.Slug == "logout-replay" && r.mode() == labs.Weak
+		if err := a.labs.Logout(c.UserContext(), r.sess, keep); err != nil {
+			return err
+		}
+		if keep {
+			r.change("Logged out in the browser only: the cookie was expired, but the server kept the session record. A copy of the ID still works.")
+		} else {
+			r.change("Logged out: the session record ended on the server and the cookie was expired. A copy of the ID is now refused.")
+		}
+	}
+	a.expireLabCookie(c, l)
+	return a.labSiteRedirect(c, r, "/lab/"+l.Slug+"/site")
+}
+
+// labSiteAccount is the page an attacker wants: it shows whose account the
+// lab cookie opens. A real browser (pairs, or one learner alone for expiry)
+// that reaches it with someone else's session records the attack's outcome
+// in its own shop session.
+func (a *app) labSiteAccount(c *fiber.Ctx) error {
+	l, err := labFromPath(c)
+	if err != nil {
+		return err
+	}
+	r, err := a.loadLab(c, l)
+	if err != nil {
+		return err
+	}
+	if err := a.recordRealAttempt(c, r); err != nil {
+		return err
+	}
+	if r.state != labs.StateValid || r.sess.User() == "" {
+		return a.renderLabSite(c, r, fiber.StatusUnauthorized, "account")
+	}
+	return a.renderLabSite(c, r, fiber.StatusOK, "account")
+}
+
+// recordRealAttempt decides whether this account-page request by a real
+// browser was an attack, and how it went:
+//   - a live, logged-in session that another learner logged in: succeeded (pair)
+//   - a session that another learner logged in, but which ended: failed (pair)
+//   - an ID pasted into the lab page (attempt=1) that names nothing: failed (pair)
+//   - the expiry lab: an ID left idle past the timeout that still works:
+//     succeeded; one the server expired: failed (solo)
+func (a *app) recordRealAttempt(c *fiber.Ctx, r *labReq) error {
+	rs := state(c)
+	if rs.sess == nil {
+		return nil // curl or a simulated browser: the simulator records its own runs
+	}
+	me := learnerOf(rs.sess)
+	outcome, via := "", "pair"
+	mode := labMode(rs.sess, r.lab.Slug)
+	if r.sess != nil {
+		mode = r.sess.Mode()
+	}
+	switch {
+	case r.lab.Slug == "expiry":
+		via = "solo"
+		switch {
+		case r.state == labs.StateValid && r.sess.User() != "" && a.now().Sub(r.lastSeen) >= labs.IdleTimeout:
+			outcome = "succeeded"
+		case r.sess != nil && r.sess.User() != "" && (r.state == labs.StateExpired || r.sess.Row.Ended == "expired"):
+			outcome = "failed"
+		}
+	case r.state == labs.StateValid && r.sess.User() != "" && r.sess.Row.LoginLearner != me:
+		outcome = "succeeded"
+	case r.state == labs.StateEnded && r.sess.Row.LoginLearner != "" && r.sess.Row.LoginLearner != me:
+		outcome = "failed"
+	case c.Query("attempt") == "1" && r.state != labs.StateValid:
+		outcome = "failed"
+	}
+	if outcome == "" {
+		return nil
+	}
+	a.recordNow(c, "lab.attack", map[string]string{"lab": r.lab.Slug, "mode": string(mode), "outcome": outcome, "via": via})
+	return nil
+}
+
+// labSiteRedirect answers a lab-site POST with 303, carrying its changes in
+// headers (for the simulated browsers) and in the query of the next page (for
+// people), so the strip of that page says what the POST did.
+func (a *app) labSiteRedirect(c *fiber.Ctx, r *labReq, to string) error {
+	a.labHeaders(c, r)
+	if len(r.changes) > 0 {
+		q := url.Values{}
+		for i, ch := range r.changes {
+			if i < 4 {
+				q.Add("did", truncate(ch, 300))
+			}
+		}
+		to += "?" + q.Encode()
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+func (a *app) labHeaders(c *fiber.Ctx, r *labReq) {
+	c.Set("X-Lab-State", r.state)
+	c.Set("X-Lab-Mode", string(r.mode()))
+	if u := r.sess.User(); u != "" && r.state == labs.StateValid {
+		c.Set("X-Lab-User", u)
+	}
+	for _, ch := range r.changes {
+		c.Response().Header.Add("X-Lab-Change", ch)
+	}
+}
+
+// renderLabSite shows a lab-site page: what this browser's lab cookie is,
+// the lab session record read back from the database, and what changed.
+func (a *app) renderLabSite(c *fiber.Ctx, r *labReq, status int, view string) error {
+	a.labHeaders(c, r)
+	var prev []string
+	for _, d := range c.Request().URI().QueryArgs().PeekMulti("did") {
+		if len(prev) < 4 {
+			prev = append(prev, truncate(string(d), 300))
+		}
+	}
+	v := labView{Who: "This browser", State: r.state, Changes: r.changes, Previous: prev}
+	if r.sess != nil {
+		v.Record = viewLabRecord(r.sess)
+	}
+	if r.id != "" && r.state == labs.StateValid {
+		v.Jar = []jarCookie{{Name: r.lab.Cookie(), Prefix: labs.Prefix(r.id), Length: len(r.id)}}
+	}
+	c.Response().Header.VisitAllCookie(func(k, val []byte) {
+		v.SetCookies = append(v.SetCookies, setCookieLine(string(val)))
+	})
+	c.Status(status)
+	return c.Render("labsite", fiber.Map{
+		"Title": r.lab.Title + " — lab site",
+		"Lab":   r.lab,
+		"Mode":  string(r.mode()),
+		"View":  v,
+		"Page":  view,
+		"User":  r.sess.User(),
+		"Valid": r.state == labs.StateValid,
+		"CSRF":  labCSRF(r),
+		"Cart":  labCart(r),
+		"Steal": r.lab.Slug == "cookie-theft",
+		"Base":  c.BaseURL(),
+		"ID":    labID(r),
+	}, "layouts/lab")
+}
+
+// labID is the whole lab ID, shown on the lab site so a learner can send it
+// to a partner: these pages are the labelled, deliberately weak lab.
+func labID(r *labReq) string {
+	if r.state != labs.StateValid {
+		return ""
+	}
+	return r.id
+}
+
+func labCSRF(r *labReq) string {
+	if r.sess == nil || r.state != labs.StateValid {
+		return ""
+	}
+	return r.sess.Data.CSRF
+}
+
+func labCart(r *labReq) []labs.CartLine {
+	if r.sess == nil || r.state != labs.StateValid {
+		return nil
+	}
+	return r.sess.Data.Cart
+}
+
+// labStatus is a short label for a lab cookie state.
+func labStatus(st string) string {
+	switch st {
+	case labs.StateValid:
+		return "live session"
+	case labs.StateNone:
+		return "no lab cookie"
+	case labs.StateUnknown:
+		return "never issued: refused"
+	case labs.StateEnded:
+		return "ended: refused"
+	case labs.StateExpired:
+		return "expired: refused"
+	case labs.StateMalformed:
+		return "malformed: ignored"
+	}
+	return st
+}
+
+// labRecordView is the lab_sessions row as the panels show it.
+type labRecordView struct {
+	KeyPrefix, IDPrefix, Mode, User, LoginLearner string
+	Created, LastSeen, Expires, Ended             string
+	Data                                          string
+}
+
+func viewLabRecord(s *labs.Session) *labRecordView {
+	row := s.Row
+	v := &labRecordView{KeyPrefix: prefix(row.Key), IDPrefix: row.IDPrefix, Mode: row.Mode, User: s.User(),
+		Created: row.CreatedAt.Format("15:04:05"), LastSeen: row.LastSeenAt.Format("15:04:05"), Expires: "never (no server-side expiry)", Data: row.Data}
+	if row.ExpiresAt.Valid {
+		v.Expires = row.ExpiresAt.Time.Format("15:04:05")
+	}
+	if row.Ended != "" {
+		v.Ended = row.Ended + " at " + row.EndedAt.Time.Format("15:04:05")
+	}
+	if len(row.LoginLearner) > 8 {
+		v.LoginLearner = row.LoginLearner[:8] + "…"
+	}
+	return v
+}
+
+// setCookieLine is a Set-Cookie header with its value cut to a prefix.
+func setCookieLine(h string) string {
+	name, rest, ok := strings.Cut(h, "=")
+	if !ok {
+		return truncate(h, 200)
+	}
+	val, attrs, _ := strings.Cut(rest, ";")
+	shown := labs.Prefix(val)
+	if len(val) > len(shown) {
+		shown += "…"
+	}
+	if attrs != "" {
+		attrs = ";" + attrs
+	}
+	return truncate(name+"="+shown+attrs, 300)
+}
+
+// labRecordAttack records a lab attack's outcome in a shop session other than
+// the request's own: the cross-site POST arrives without the learner's shop
+// cookie (SameSite=Lax withholds it), so the attempt token names the session.
+func (a *app) labRecordAttack(c *fiber.Ctx, shopKey string, detail map[string]string) {
+	rs := state(c)
+	saved, savedDone := rs.sess, len(rs.done)
+	defer func() { rs.sess = saved; rs.done = rs.done[:savedDone] }()
+	row, err := a.db.SessionByKey(c.UserContext(), shopKey)
+	if err != nil {
+		if !errors.Is(err, db.ErrNotFound) {
+			a.log.Warn("lab: find learner's session", "err", err)
+		}
+		return
+	}
+	s, err := decodeSession(row)
+	if err != nil {
+		a.log.Warn("lab: decode learner's session", "err", err)
+		return
+	}
+	rs.sess = s
+	err = a.change(c, func(context.Context, *db.Tx, *session) error {
+		rs.record("lab.attack", detail)
+		return nil
+	})
+	if err != nil {
+		rs.pending = rs.pending[:0]
+		a.log.Error("lab: record attack", "err", err)
+	}
+}
+
+// quantity parses a 1..99 quantity.
+func quantity(s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n >= 1 && n <= 99
+}
