@@ -1,7 +1,9 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -71,13 +73,30 @@ func (b *browser) add(productID, q string) {
 	}
 }
 
-// dbSnapshot is every row the shop can change, as text, to prove that a
-// refused request changed nothing.
+// dbSnapshot is every row the shop's state lives in, as text, to prove that
+// a refused request changed nothing. Of a session row it keeps what the
+// learner owns (key, user, the anonymous cart, the CSRF token), not the
+// last-seen time or lesson progress, which a refusal may move on.
 func dbSnapshot(t *testing.T, s *testServer) string {
 	t.Helper()
 	var out []string
+	var sessions []struct {
+		Key  string        `db:"key"`
+		User sql.NullInt64 `db:"user_id"`
+		Data string        `db:"data"`
+	}
+	if err := s.db.W.Select(&sessions, "SELECT `key`, user_id, data FROM sessions ORDER BY `key`"); err != nil {
+		t.Fatalf("snapshot sessions: %v", err)
+	}
+	for _, r := range sessions {
+		var d struct {
+			CSRF string          `json:"csrf_token"`
+			Cart json.RawMessage `json:"cart"`
+		}
+		json.Unmarshal([]byte(r.Data), &d)
+		out = append(out, fmt.Sprintf("session %s user=%v csrf=%s cart=%s", r.Key, r.User, d.CSRF, d.Cart))
+	}
 	for _, q := range []string{
-		"SELECT `key`, COALESCE(user_id, 0), data, created_at, expires_at FROM sessions ORDER BY `key`",
 		"SELECT user_id, product_id, quantity FROM cart_items ORDER BY user_id, product_id",
 		"SELECT id, user_id, body FROM notes ORDER BY id",
 		"SELECT id, username, password_hash FROM users ORDER BY id",
@@ -93,12 +112,10 @@ func dbSnapshot(t *testing.T, s *testServer) string {
 			}
 			var parts []string
 			for _, c := range cols {
-				switch v := c.(type) {
-				case []byte:
-					parts = append(parts, string(v))
-				default:
-					parts = append(parts, strings.TrimSpace(strings.ReplaceAll(jsonString(v), "\n", "")))
+				if b, ok := c.([]byte); ok {
+					c = string(b)
 				}
+				parts = append(parts, fmt.Sprint(c))
 			}
 			out = append(out, strings.Join(parts, "|"))
 		}
