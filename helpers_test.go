@@ -125,11 +125,6 @@ func dbSnapshot(t *testing.T, s *testServer) string {
 	return strings.Join(out, "\n")
 }
 
-func jsonString(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 var noteIDRe = regexp.MustCompile(`/notes/(\d+)/delete`)
 
 // noteIDs are the delete links on the /notes page.
