@@ -189,6 +189,9 @@ func dbCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		printCopyReport(stdout, rep, err == nil)
 	}
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			err = errors.New("interrupted")
+		}
 		if rep != nil {
 			return fmt.Errorf("%w\nThe target is marked incomplete (copy #%d); run the same db copy again to finish the job", err, rep.RunID)
 		}
@@ -204,6 +207,15 @@ func printCopyReport(w io.Writer, rep *db.CopyReport, ok bool) {
 	if rep.Replaced > 0 {
 		fmt.Fprintf(w, "  deleted %d rows from the target first\n", rep.Replaced)
 	}
+	if !ok {
+		// Nothing was verified: say what had moved when it stopped.
+		fmt.Fprintf(w, "\n  %-16s %10s\n", "table", "copied")
+		for _, t := range rep.Tables {
+			fmt.Fprintf(w, "  %-16s %10d\n", t.Table, t.Rows)
+		}
+		fmt.Fprintf(w, "  %-16s %10d rows in %s, then it stopped\n\n", "total", rep.Rows, rep.Elapsed.Round(time.Millisecond))
+		return
+	}
 	fmt.Fprintf(w, "\n  %-16s %10s %10s  %-17s %s\n", "table", "source", "target", "checksum", "")
 	for _, t := range rep.Tables {
 		verdict := "ok"
@@ -214,9 +226,7 @@ func printCopyReport(w io.Writer, rep *db.CopyReport, ok bool) {
 	}
 	rate := float64(rep.Rows) / max(rep.Elapsed.Seconds(), 1e-9)
 	fmt.Fprintf(w, "  %-16s %10d rows in %s (%.0f rows/s)\n\n", "total", rep.Rows, rep.Elapsed.Round(time.Millisecond), rate)
-	if ok {
-		fmt.Fprintf(w, "Verified: every table's row count and checksum match the source. Copy #%d is complete.\n", rep.RunID)
-	}
+	fmt.Fprintf(w, "Verified: every table's row count and checksum match the source. Copy #%d is complete.\n", rep.RunID)
 }
 
 func dbClearSessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {

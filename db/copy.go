@@ -80,8 +80,8 @@ func (d *DB) refuseIncomplete(ctx context.Context) error {
 	if err != nil || r == nil || r.Complete() {
 		return err
 	}
-	return fmt.Errorf("%w: %s (copy #%d from %s started %s is %s); finish it by running db copy again:\n  sessionlab db copy --from '%s' --to '%s'",
-		ErrIncompleteCopy, d.Config.Display, r.ID, r.Source, r.StartedAt.Format(time.RFC3339), r.Status, r.Source, d.Config.Display)
+	return fmt.Errorf("%w: %s (copy #%d from %s, started %s, status %s); finish it by running db copy again:\n  sessionlab db copy --from %s --to %s",
+		ErrIncompleteCopy, d.Config.Display, r.ID, r.Source, r.StartedAt.Format(time.RFC3339), r.Status, shellQuote(r.Source), shellQuote(d.Config.Display))
 }
 
 // ConnectReadOnly opens a database to read from and never change: SQLite is
@@ -240,10 +240,10 @@ func copyData(ctx context.Context, src, dst *DB, opts CopyOptions, rep *CopyRepo
 	for _, t := range Tables {
 		tc, err := copyTable(ctx, stx, dst, t, opts)
 		rep.Rows += tc.Rows
+		rep.Tables = append(rep.Tables, tc)
 		if err != nil {
 			return fmt.Errorf("copy %s: %w", t.Name, err)
 		}
-		rep.Tables = append(rep.Tables, tc)
 	}
 	// Verify from the target as it is now, read back independently.
 	sums, err := dst.Checksums(ctx)
