@@ -200,3 +200,41 @@ func TestBrowserPanelsCollapseAndExpandByKeyboard(t *testing.T) {
 		t.Fatal("Space on the summary did not expand the session panel")
 	}
 }
+
+func TestBrowserKeyboardSkipLinkAndVisibleFocus(t *testing.T) {
+	srv := startServer(t, freshDatabase(t, db.SQLite))
+	ctx, cancel := newChrome(t)
+	defer cancel()
+	browserGo(t, ctx, srv.URL+"/")
+
+	// The first Tab lands on the skip link, which then shows on screen.
+	browserDo(t, ctx, chromedp.KeyEvent(kb.Tab))
+	if cls := browserEval[string](t, ctx, `document.activeElement.className`); cls != "skip-link" {
+		t.Fatalf("first Tab focused %q, want the skip link", cls)
+	}
+	if b := elementBox(t, ctx, ".skip-link"); b.Top < 0 || b.Height == 0 {
+		t.Errorf("the focused skip link is off screen: %+v", b)
+	}
+	focusRing := func() float64 {
+		// The ring may be drawn round the control or round its card.
+		return browserEval[float64](t, ctx, `(() => {
+			for (let el = document.activeElement, i = 0; el && i < 3; el = el.parentElement, i++) {
+				const s = getComputedStyle(el);
+				if (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) return parseFloat(s.outlineWidth);
+			}
+			return 0;
+		})()`)
+	}
+	if w := focusRing(); w < 2 {
+		t.Errorf("the skip link has no visible focus ring (outline %.1fpx)", w)
+	}
+	// Enter follows it; the next Tab is inside the page's content.
+	browserDo(t, ctx, chromedp.KeyEvent(kb.Enter), chromedp.KeyEvent(kb.Tab))
+	if in := browserEval[bool](t, ctx, `document.querySelector('main').contains(document.activeElement)`); !in {
+		t.Fatalf("after the skip link, Tab focused %s outside main", browserEval[string](t, ctx, `document.activeElement.outerHTML.slice(0, 80)`))
+	}
+	if w := focusRing(); w < 2 {
+		t.Errorf("the first control in main has no visible focus ring (outline %.1fpx)", w)
+	}
+	saveViewportScreenshot(t, ctx, "focus-ring")
+}
