@@ -24,7 +24,8 @@ type config struct {
 	InstructorToken string
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
-	Dev             bool // reload templates from disk on every render
+	Dev             bool   // reload templates from disk on every render
+	LessonsDir      string // lesson files on disk instead of the embedded ones
 }
 
 // timeouts are the session lifetimes; the instructor may change them live.
@@ -87,8 +88,13 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 	if a.lastCopy, err = database.LastCopy(context.Background()); err != nil {
 		return nil, err
 	}
-	if a.lessons, err = lessons.Load(); err != nil {
-		return nil, fmt.Errorf("lessons: %w", err)
+	if cfg.LessonsDir != "" {
+		a.lessons, err = lessons.LoadDir(cfg.LessonsDir)
+	} else {
+		a.lessons, err = lessons.Load()
+	}
+	if err != nil {
+		return nil, err
 	}
 	engine, err := newViews(cfg.Dev)
 	if err != nil {

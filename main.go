@@ -86,6 +86,7 @@ func serveFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.InstructorToken, "instructor-token", env("INSTRUCTOR_TOKEN", ""), "fixed instructor token (default: random, printed at start) [INSTRUCTOR_TOKEN]")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("IDLE_TIMEOUT", 30*time.Minute), "end a session unused this long [IDLE_TIMEOUT]")
 	fs.DurationVar(&cfg.AbsoluteTimeout, "absolute-timeout", envDuration("ABSOLUTE_TIMEOUT", 8*time.Hour), "end any session this long after login or creation [ABSOLUTE_TIMEOUT]")
+	fs.StringVar(&cfg.LessonsDir, "lessons", env("LESSONS_DIR", ""), "load the lessons from this folder of lesson files instead of the built-in ones (copy lessons/content and edit; see lessons/FORMAT.md) [LESSONS_DIR]")
 	fs.BoolVar(&cfg.Dev, "dev", envBool("DEV"), "reload templates from ./views on every request [DEV=1]")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
