@@ -18,46 +18,55 @@ import (
 // Counters are the statements and transactions a DB has run, for the
 // query-budget test and the load tool. Read them with Snapshot.
 type Counters struct {
-	Statements int64 // every statement, BEGIN and COMMIT included
-	Writes     int64 // INSERT, UPDATE, DELETE (in or out of a transaction)
-	Standalone int64 // statements run outside any transaction
-	Txs        int64 // transactions begun
+	Statements       int64 // every statement, BEGIN and COMMIT included
+	Selects          int64 // SELECTs, in or out of a transaction
+	Writes           int64 // INSERT, UPDATE, DELETE, in or out of a transaction
+	Standalone       int64 // statements run outside any transaction
+	StandaloneWrites int64 // writes outside any transaction (a GET's last-seen touch)
+	Txs              int64 // transactions begun
 }
 
 type counters struct {
-	writes, standalone, txs atomic.Int64
+	selects, writes, standalone, standaloneWrites, txs atomic.Int64
 }
 
 // Snapshot reads the counters.
 func (d *DB) Snapshot() Counters {
-	return Counters{Statements: d.Queries.Load(), Writes: d.stmtCounts.writes.Load(), Standalone: d.stmtCounts.standalone.Load(), Txs: d.stmtCounts.txs.Load()}
+	c := &d.stmtCounts
+	return Counters{Statements: d.Queries.Load(), Selects: c.selects.Load(), Writes: c.writes.Load(),
+		Standalone: c.standalone.Load(), StandaloneWrites: c.standaloneWrites.Load(), Txs: c.txs.Load()}
 }
 
 // Sub is the difference c - before: what ran in between.
 func (c Counters) Sub(before Counters) Counters {
-	return Counters{c.Statements - before.Statements, c.Writes - before.Writes, c.Standalone - before.Standalone, c.Txs - before.Txs}
+	return Counters{c.Statements - before.Statements, c.Selects - before.Selects, c.Writes - before.Writes,
+		c.Standalone - before.Standalone, c.StandaloneWrites - before.StandaloneWrites, c.Txs - before.Txs}
 }
 
 func (d *DB) count(q any, query string) {
 	d.Queries.Add(1)
-	if _, inTx := q.(*sqlx.Tx); !inTx {
+	_, inTx := q.(*sqlx.Tx)
+	if !inTx {
 		d.stmtCounts.standalone.Add(1)
 	}
-	if isWrite(query) {
+	switch verb(query) {
+	case "SELECT":
+		d.stmtCounts.selects.Add(1)
+	case "INSERT", "UPDATE", "DELETE", "REPLAC":
 		d.stmtCounts.writes.Add(1)
+		if !inTx {
+			d.stmtCounts.standaloneWrites.Add(1)
+		}
 	}
 }
 
-func isWrite(query string) bool {
-	q := strings.TrimLeft(query, " \t\r\n")
+// verb is the first six letters of a statement, upper-cased.
+func verb(query string) string {
+	q := strings.TrimLeft(query, " \t\r\n(")
 	if len(q) < 6 {
-		return false
+		return strings.ToUpper(q)
 	}
-	switch strings.ToUpper(q[:6]) {
-	case "INSERT", "UPDATE", "DELETE", "REPLAC":
-		return true
-	}
-	return false
+	return strings.ToUpper(q[:6])
 }
 
 // prepared returns the statement for query on pool, preparing it once. On

@@ -23,11 +23,19 @@ type Session struct {
 
 const sessionColumns = "s.`key`, s.user_id, u.username, s.data, s.user_agent, s.instance, s.created_at, s.last_seen_at, s.expires_at"
 
+// SessionByKeyQuery is the one query a page view makes for its session: it
+// must find the row by the primary key index however many rows there are
+// (the plan test checks with 100,000).
+const SessionByKeyQuery = "SELECT " + sessionColumns + " FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.`key` = ?"
+
+// SweepQuery deletes expired rows, by the expires_at index.
+const SweepQuery = "DELETE FROM sessions WHERE expires_at <= ?"
+
 // SessionByKey reads a session row with its username in one indexed query.
 // Not found → ErrNotFound. Expiry is the caller's rule to apply.
 func (d *DB) SessionByKey(ctx context.Context, key string) (*Session, error) {
 	var s Session
-	err := d.get(ctx, d.R, &s, "SELECT "+sessionColumns+" FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.`key` = ?", key)
+	err := d.get(ctx, d.R, &s, SessionByKeyQuery, key)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +134,7 @@ func (tx *Tx) DeleteOtherSessions(ctx context.Context, userID int64, keep string
 // DeleteExpiredSessions sweeps rows past their expiry and says how many went
 // (Django's clearsessions).
 func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	r, err := d.exec(ctx, d.W, "DELETE FROM sessions WHERE expires_at <= ?", now)
+	r, err := d.exec(ctx, d.W, SweepQuery, now)
 	if err != nil {
 		return 0, err
 	}
