@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -111,9 +112,24 @@ type learner struct {
 	client *http.Client
 	st     *ltStats
 	csrf   string
+	buf    bytes.Buffer // reused for every response body
+	skim   bool         // throughput modes: read bodies but keep nothing
 }
 
-var ltCSRF = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+// csrfToken finds the first form's token (a plain search: a regexp over
+// every page would cost the client more than the server's render).
+func csrfToken(body string) string {
+	const mark = `name="csrf_token" value="`
+	i := strings.Index(body, mark)
+	if i < 0 {
+		return ""
+	}
+	rest := body[i+len(mark):]
+	if j := strings.IndexByte(rest, '"'); j > 0 {
+		return rest[:j]
+	}
+	return ""
+}
 
 func newLearner(base string, tr http.RoundTripper, st *ltStats) *learner {
 	jar, _ := cookiejar.New(nil)
@@ -132,7 +148,8 @@ type ltResp struct {
 	status   int
 	location string
 	retry    string
-	body     string
+	body     string // empty when skimming
+	bytes    int
 }
 
 var errUnexpected = errors.New("unexpected answer")
@@ -160,7 +177,8 @@ func (l *learner) do(ctx context.Context, method, path, route string, form url.V
 		l.st.add(route, 0, err)
 		return ltResp{}, err
 	}
-	b, err := io.ReadAll(resp.Body)
+	l.buf.Reset()
+	_, err = l.buf.ReadFrom(resp.Body)
 	resp.Body.Close()
 	d := time.Since(start)
 	if err != nil {
@@ -170,11 +188,14 @@ func (l *learner) do(ctx context.Context, method, path, route string, form url.V
 		l.st.add(route, 0, err)
 		return ltResp{}, err
 	}
-	r := ltResp{status: resp.StatusCode, location: resp.Header.Get("Location"), retry: resp.Header.Get("Retry-After"), body: string(b)}
+	r := ltResp{status: resp.StatusCode, location: resp.Header.Get("Location"), retry: resp.Header.Get("Retry-After"), bytes: l.buf.Len()}
+	if !l.skim || resp.StatusCode != want[0] {
+		r.body = l.buf.String()
+	}
 	for _, w := range want {
 		if r.status == w {
-			if m := ltCSRF.FindStringSubmatch(r.body); m != nil {
-				l.csrf = m[1]
+			if tok := csrfToken(r.body); tok != "" {
+				l.csrf = tok
 			}
 			l.st.add(route, d, nil)
 			return r, nil

@@ -77,6 +77,9 @@ func parallel(n int, fn func(i int)) {
 func (lt *ltRun) ceiling() *ltResult {
 	st := newStats()
 	ls := lt.learners(lt.cfg.learners, st)
+	for _, l := range ls {
+		l.skim = true
+	}
 	return lt.measure("ceiling", st, func(ctx context.Context) {
 		loop(ctx, len(ls), func(ctx context.Context, i int) {
 			ls[i].get(ctx, "/static/app.css", "GET /static/app.css")
@@ -105,7 +108,7 @@ func (lt *ltRun) read(auth bool) *ltResult {
 	})
 	st := newStats()
 	for _, l := range ls {
-		l.st = st
+		l.st, l.skim = st, true
 	}
 	mode := "read"
 	if auth {

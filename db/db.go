@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -231,7 +234,54 @@ func Connect(ctx context.Context, rawURL string) (*DB, error) {
 		d.Close()
 		return nil, explainConnectError(cfg, err)
 	}
+	if err := d.checkWritable(pctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
+}
+
+// checkWritable makes an SQLite file the server cannot write a clear error
+// at start: SQLite opens such a file read-only without complaint, and the
+// first click would fail instead. Rewriting the header's user_version with
+// its own value is a real write, rolled back.
+func (d *DB) checkWritable(ctx context.Context) error {
+	if d.Config.Dialect != SQLite || d.Config.Memory {
+		return nil
+	}
+	tx, err := d.W.BeginTx(ctx, nil)
+	if err != nil {
+		return explainConnectError(d.Config, err)
+	}
+	defer tx.Rollback()
+	var v int64
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return explainConnectError(d.Config, err)
+	}
+	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.FormatInt(v, 10)); err != nil {
+		return explainConnectError(d.Config, err)
+	}
+	return nil
+}
+
+// explainSQLiteError says what is wrong with an SQLite file in one sentence.
+func explainSQLiteError(cfg Config, err error) error {
+	s := strings.ToLower(err.Error())
+	dir := filepath.Dir(cfg.Name)
+	switch {
+	case strings.Contains(s, "readonly") || strings.Contains(s, "read-only") || strings.Contains(s, "permission denied") || strings.Contains(s, "access permission"):
+		return fmt.Errorf("SQLite database %s is read-only for this server (or its folder %s is): it must be able to write the file and create %s-wal and %s-shm beside it. Fix the permissions, or use another -db path (%v)", cfg.Name, dir, filepath.Base(cfg.Name), filepath.Base(cfg.Name), err)
+	case strings.Contains(s, "disk is full") || strings.Contains(s, "no space"):
+		return fmt.Errorf("the disk holding SQLite database %s is full: free some space and start again (%v)", cfg.Name, err)
+	case strings.Contains(s, "unable to open"):
+		if _, serr := os.Stat(dir); serr != nil {
+			return fmt.Errorf("cannot create SQLite database %s: the folder %s does not exist", cfg.Name, dir)
+		}
+		return fmt.Errorf("cannot open SQLite database %s (is it or its folder %s read-only, or not an SQLite file?): %v", cfg.Name, dir, err)
+	case strings.Contains(s, "not a database") || strings.Contains(s, "malformed"):
+		return fmt.Errorf("%s is not a usable SQLite database (%v): point -db at another path, or restore it from a backup", cfg.Name, err)
+	}
+	return fmt.Errorf("cannot open SQLite database %s: %v", cfg.Name, err)
 }
 
 // Close closes both pools.
@@ -273,7 +323,7 @@ func explainConnectError(cfg Config, err error) error {
 		return fmt.Errorf("cannot reach MariaDB at %s: is the server running? (%v)", cfg.Display, err)
 	}
 	if cfg.Dialect == SQLite {
-		return fmt.Errorf("cannot open SQLite database %s: %v", cfg.Name, err)
+		return explainSQLiteError(cfg, err)
 	}
 	return fmt.Errorf("cannot connect to %s: %v", cfg.Display, err)
 }
