@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -282,4 +283,295 @@ func TestExpiryLabUsesTheServersClock(t *testing.T) {
 
 func b2(evs []map[string]string, lab, mode, outcome string) bool {
 	return hasEvent(evs, map[string]string{"lab": lab, "mode": mode, "outcome": outcome})
+}
+
+// labCookieAttrs reads the Set-Cookie of a lab page for one cookie.
+func labCookieAttrs(t *testing.T, b *browser, path, name string) *http.Cookie {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+path, nil)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	// No new Set-Cookie (the browser has one): ask a fresh browser.
+	if !strings.Contains(path, "?") {
+		path += "?mode=" + resp.Header.Get("X-Lab-Mode")
+	}
+	resp, err = http.Get(b.srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no Set-Cookie %s on %s", name, path)
+	return nil
+}
+
+func TestCookieTheftLabCookieIsHttpOnlyOnlyWhenDefended(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, dbURL)
+		for _, tc := range []struct {
+			mode     string
+			httpOnly bool
+			want     string
+		}{{"weak", false, "succeeded"}, {"defended", true, "failed"}} {
+			b := s.newBrowser(t)
+			b.get("/")
+			r := stealLabCookie(t, b, tc.mode)
+			ck := labCookieAttrs(t, b, "/lab/cookie-theft/site?mode="+tc.mode, "lab_cookie_theft")
+			if ck.HttpOnly != tc.httpOnly || ck.Path != "/lab" {
+				t.Fatalf("%s: lab cookie %+v, want HttpOnly=%v Path=/lab", tc.mode, ck, tc.httpOnly)
+			}
+			var res struct{ Outcome, Captured string }
+			if err := json.Unmarshal([]byte(r.Body), &res); err != nil || res.Outcome != tc.want {
+				t.Errorf("%s: steal answered %d %s, want outcome %s", tc.mode, r.Status, r.Body, tc.want)
+			}
+			if strings.Contains(r.Body, ck.Value) {
+				t.Errorf("%s: the attacker log echoes the whole ID", tc.mode)
+			}
+			if !b2(labEvents(t, s, "lab.attack"), "cookie-theft", tc.mode, tc.want) {
+				t.Errorf("%s: no event", tc.mode)
+			}
+		}
+	})
+}
+
+// crossSiteAttack plays the attacker's page without a browser: the request
+// carries the lab cookie only if the browser would send it (sameSiteSends).
+func crossSiteAttack(t *testing.T, s *testServer, b *browser, mode string, sameSiteSends bool) response {
+	t.Helper()
+	b.setLabMode("cross-site", mode)
+	// Go's cookie jar keeps Secure cookies off http://, unlike a browser on
+	// localhost: take the lab cookie from the Set-Cookie itself.
+	var labID string
+	for _, c := range (&http.Response{Header: b.get("/lab/cross-site/site").Header}).Cookies() {
+		if c.Name == "lab_cross_site" {
+			labID = c.Value
+		}
+	}
+	if labID == "" {
+		labID = labCookie(b, "lab_cross_site") // kept from before (not Secure: the jar has it)
+	}
+	if labID == "" {
+		t.Fatal("the lab shop set no lab_cross_site cookie")
+	}
+	host := strings.Replace(s.URL, "127.0.0.1", "localhost", 1)
+	req, _ := http.NewRequest(http.MethodPost, host+"/lab/cross-site/attempt", strings.NewReader(url.Values{"csrf_token": {b.csrf("/lab/cross-site")}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "sessionid", Value: b.sessionID()})
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || loc == nil || !strings.HasPrefix(loc.String(), s.URL+"/lab/cross-site/evil?t=") {
+		t.Fatalf("attempt: %d → %q, want the attacker's page on %s", resp.StatusCode, loc, s.URL)
+	}
+	evil := s.newBrowser(t).get(loc.RequestURI())
+	if evil.Status != http.StatusOK || !strings.Contains(evil.Body, `action="`+host+`/lab/cross-site/site/cart/add"`) {
+		t.Fatalf("attacker's page: %d\n%s", evil.Status, evil.Body)
+	}
+	if csp := evil.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action "+host) {
+		t.Errorf("attacker's page CSP %q must allow its form to post to %s", csp, host)
+	}
+	form := url.Values{"item": {"Attacker's gift card"}, "quantity": {"5"}, "attempt": {loc.Query().Get("t")}}
+	req, _ = http.NewRequest(http.MethodPost, s.URL+"/lab/cross-site/site/cart/add", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if sameSiteSends {
+		req.AddCookie(&http.Cookie{Name: "lab_cross_site", Value: labID})
+	}
+	// Not through the jar: the cookie goes along only if the browser would send it.
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
+}
+
+func TestCrossSiteLabObeysTheForgedFormOnlyWhenWeak(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, dbURL)
+		b := s.newBrowser(t)
+		b.get("/")
+		// Weak: SameSite=None, so the browser sends the cookie; no token check.
+		r := crossSiteAttack(t, s, b, "weak", true)
+		if r.Status != http.StatusOK || !strings.Contains(r.Body, "Added 5 × Attacker") {
+			t.Errorf("weak: %d\n%s", r.Status, r.Body)
+		}
+		ck := labCookieAttrs(t, b, "/lab/cross-site/site?mode=weak", "lab_cross_site")
+		if ck.SameSite != http.SameSiteNoneMode || !ck.Secure {
+			t.Errorf("weak lab cookie: SameSite %v Secure %v, want None and Secure", ck.SameSite, ck.Secure)
+		}
+		// Defended, as a browser does it: SameSite=Lax withholds the cookie.
+		r = crossSiteAttack(t, s, b, "defended", false)
+		if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "without a live lab_cross_site cookie") {
+			t.Errorf("defended without cookie: %d\n%s", r.Status, r.Body)
+		}
+		// Defended, even if the cookie came along: no token, no change.
+		r = crossSiteAttack(t, s, b, "defended", true)
+		if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "no valid CSRF token") {
+			t.Errorf("defended with cookie: %d\n%s", r.Status, r.Body)
+		}
+		ck = labCookieAttrs(t, b, "/lab/cross-site/site?mode=defended", "lab_cross_site")
+		if ck.SameSite != http.SameSiteLaxMode {
+			t.Errorf("defended lab cookie: SameSite %v, want Lax", ck.SameSite)
+		}
+		evs := labEvents(t, s, "lab.attack")
+		if !b2(evs, "cross-site", "weak", "succeeded") || !b2(evs, "cross-site", "defended", "failed") {
+			t.Errorf("cross-site events: %v", evs)
+		}
+		if hasEvent(evs, map[string]string{"lab": "cross-site", "mode": "defended", "outcome": "succeeded"}) {
+			t.Errorf("a defended cross-site attack succeeded: %v", evs)
+		}
+	})
+}
+
+// TestNoLabToggleWeakensTheShopSession: every lab switched to weak, the shop's
+// own cookie keeps HttpOnly, SameSite=Lax and Path=/, the ID still rotates at
+// login, and a POST without a CSRF token is still refused.
+func TestNoLabToggleWeakensTheShopSession(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, dbURL)
+		b := s.newBrowser(t)
+		b.get("/")
+		for _, l := range labs.All {
+			b.setLabMode(l.Slug, "defended")
+			b.setLabMode(l.Slug, "weak")
+			b.get("/lab/" + l.Slug + "/site")
+		}
+		if n := len(labEvents(t, s, "lab.mode")); n != 2*len(labs.All) {
+			t.Errorf("lab.mode events: %d, want %d", n, 2*len(labs.All))
+		}
+		before := b.sessionID()
+		r := b.login("alice", "wonderland")
+		var shop *http.Cookie
+		for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+			if c.Name == "sessionid" {
+				shop = c
+			}
+		}
+		if shop == nil {
+			t.Fatal("login sent no sessionid")
+		}
+		if !shop.HttpOnly || shop.SameSite != http.SameSiteLaxMode || shop.Path != "/" || len(shop.Value) < 22 {
+			t.Errorf("shop cookie weakened: %+v", shop)
+		}
+		if shop.Value == before {
+			t.Error("the shop session ID did not rotate at login")
+		}
+		if r := b.post("/cart/add", url.Values{"product_id": {"1"}, "quantity": {"1"}}); r.Status != http.StatusForbidden {
+			t.Errorf("shop POST without CSRF token: %d, want 403", r.Status)
+		}
+		// A ?sid= on the shop is never adopted either.
+		fresh := s.newBrowser(t)
+		fresh.get("/?sid=" + b.sessionID())
+		if fresh.sessionID() == b.sessionID() {
+			t.Error("the shop adopted an ID from the URL")
+		}
+		// The lab cookies never reach the shop's paths.
+		u, _ := url.Parse(s.URL + "/cart")
+		for _, c := range b.jar.Cookies(u) {
+			if strings.HasPrefix(c.Name, "lab_") {
+				t.Errorf("lab cookie %s is sent to /cart", c.Name)
+			}
+		}
+	})
+}
+
+func TestLabBadInputIsRefusedAndChangesNothing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, dbURL)
+		b := s.newBrowser(t)
+		b.get("/")
+		tok := b.csrf("/lab/fixation")
+		count := func() int {
+			var n int
+			s.db.R.Get(&n, "SELECT COUNT(*) FROM lab_sessions")
+			return n
+		}
+		rows := count()
+		for _, tc := range []struct {
+			method, path string
+			form         url.Values
+			want         int
+		}{
+			{"GET", "/lab/teleport", nil, 404},
+			{"GET", "/lab/teleport/site", nil, 404},
+			{"POST", "/lab/fixation/mode", url.Values{"mode": {"medium"}, "csrf_token": {tok}}, 400},
+			{"POST", "/lab/fixation/mode", url.Values{"mode": {"weak"}}, 403},
+			{"POST", "/lab/fixation/sim", url.Values{"step": {"9"}, "csrf_token": {tok}}, 400},
+			{"POST", "/lab/fixation/sim", url.Values{"step": {"2"}, "csrf_token": {tok}}, 409},
+			{"POST", "/lab/cookie-theft/sim", url.Values{"step": {"1"}, "csrf_token": {tok}}, 404},
+			{"POST", "/lab/fixation/use", url.Values{"id": {"<script>"}, "csrf_token": {tok}}, 400},
+			{"GET", "/lab/fixation/site?sid=%3Cscript%3E", nil, 400},
+			{"GET", "/lab/logout-replay/site?sid=abc", nil, 400},
+			{"GET", "/lab/fixation/site?mode=medium", nil, 400},
+			{"POST", "/lab/fixation/site/login", url.Values{"username": {""}}, 400},
+			{"POST", "/lab/cross-site/site/cart/add", url.Values{"item": {"x"}, "quantity": {"1000"}}, 400},
+			{"GET", "/lab/cross-site/evil?t=nope", nil, 404},
+			{"POST", "/lab/cookie-theft/site/steal", url.Values{"cookies": {strings.Repeat("a", 5000)}}, 413},
+		} {
+			var r response
+			if tc.method == "GET" {
+				r = b.get(tc.path)
+			} else {
+				r = b.post(tc.path, tc.form)
+			}
+			if r.Status != tc.want {
+				t.Errorf("%s %s: %d, want %d\n%.300s", tc.method, tc.path, r.Status, tc.want, r.Body)
+			}
+		}
+		if n := count(); n != rows {
+			t.Errorf("bad input changed lab_sessions: %d rows, was %d", n, rows)
+		}
+		if evs := labEvents(t, s, "lab.mode"); len(evs) != 0 {
+			t.Errorf("a refused switch recorded %v", evs)
+		}
+		if !strings.Contains(s.logs.String(), "") || strings.Contains(s.logs.String(), "level=ERROR") {
+			t.Errorf("bad input logged an error:\n%s", s.logs.String())
+		}
+	})
+}
+
+// stealLabCookie does what the cookie-theft lab's script does in a browser:
+// post what document.cookie holds (the lab cookie only without HttpOnly).
+func stealLabCookie(t *testing.T, b *browser, mode string) response {
+	t.Helper()
+	b.setLabMode("cookie-theft", mode)
+	var ck *http.Cookie
+	for _, c := range (&http.Response{Header: b.get("/lab/cookie-theft/site").Header}).Cookies() {
+		if c.Name == "lab_cookie_theft" {
+			ck = c
+		}
+	}
+	if ck == nil {
+		t.Fatalf("%s: the lab set no lab_cookie_theft cookie", mode)
+	}
+	sent := ""
+	if !ck.HttpOnly {
+		sent = "lab_cookie_theft=" + ck.Value
+	}
+	return b.post("/lab/cookie-theft/site/steal", url.Values{"cookies": {sent}})
+}
+
+// expireLabSession runs the expiry lab's simulation across its idle timeout.
+func expireLabSession(w *walker, mode string) {
+	w.t.Helper()
+	w.b.setLabMode("expiry", mode)
+	w.b.simulate("expiry", "1", nil)
+	w.srv.clock.Advance(labs.IdleTimeout + time.Second)
+	w.b.simulate("expiry", "2", nil)
 }

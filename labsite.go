@@ -194,6 +194,13 @@ func (a *app) labSiteHome(c *fiber.Ctx) error {
 		if err := a.issueLab(c, r, mode); err != nil {
 			return err
 		}
+	} else if r.sess.Mode() != mode {
+		// The learner switched modes: a session of the other lab server
+		// would show the old behaviour, so this browser gets a new one.
+		r.change("The lab is now in " + string(mode) + " mode: a new lab session replaces the " + string(r.sess.Mode()) + " one.")
+		if err := a.issueLab(c, r, mode); err != nil {
+			return err
+		}
 	}
 	return a.renderLabSite(c, r, fiber.StatusOK, "home")
 }

@@ -161,11 +161,20 @@ var curriculumWalk = map[string]stepWalk{
 	"logging-out/browser-logout": {do: (*walker).logout, account: "alice"},
 
 	"cookie-attributes/open": visit("/lessons/cookie-attributes"),
+	// Cookie theft and cross-site need a real browser (labs_browser_test.go);
+	// here their endpoints get exactly what the browser sends.
+	"cookie-attributes/theft-weak":     {do: func(w *walker) { stealLabCookie(w.t, w.b, "weak") }},
+	"cookie-attributes/theft-defended": {do: func(w *walker) { stealLabCookie(w.t, w.b, "defended") }},
+	"cookie-attributes/cross-site":     {do: func(w *walker) { crossSiteAttack(w.t, w.srv, w.b, "defended", false) }},
 
 	"session-fixation/open":         visit("/lessons/session-fixation"),
+	"session-fixation/lab-weak":     {do: func(w *walker) { w.b.setLabMode("fixation", "weak"); w.b.simulate("fixation", "all", nil) }},
+	"session-fixation/lab-defended": {do: func(w *walker) { w.b.setLabMode("fixation", "defended"); w.b.simulate("fixation", "all", nil) }},
 	"session-fixation/see-rotation": {do: func(w *walker) { w.b.login("alice", "wonderland") }},
 
-	"timeouts/open": visit("/lessons/timeouts"),
+	"timeouts/open":            visit("/lessons/timeouts"),
+	"timeouts/expiry-weak":     {do: func(w *walker) { expireLabSession(w, "weak") }},
+	"timeouts/expiry-defended": {do: func(w *walker) { expireLabSession(w, "defended") }},
 
 	"beyond-one-machine/open": visit("/lessons/beyond-one-machine"),
 	"beyond-one-machine/second-instance": {do: func(w *walker) {
@@ -180,9 +189,6 @@ var curriculumWalk = map[string]stepWalk{
 // unbuilt names steps whose feature is still being built; the walk of
 // their lesson stops there. It must be empty when the feature lands.
 var unbuilt = map[string]string{
-	"cookie-attributes/theft-weak":       "attack labs",
-	"session-fixation/lab-weak":          "attack labs",
-	"timeouts/expiry-weak":               "attack labs",
 	"beyond-one-machine/second-instance": "instance.changed (classroom)",
 }
 
