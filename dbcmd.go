@@ -183,6 +183,13 @@ func dbCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Batch:    *batch,
 		Migrated: func(v string) { fmt.Fprintln(stdout, "  migrated the target:", v) },
 		Progress: bar.update,
+		Verifying: func() {
+			bar.done()
+			if bar.on {
+				fmt.Fprint(stdout, "  verifying: reading every table back from the target…")
+				bar.table = "verify"
+			}
+		},
 	})
 	bar.done()
 	if rep != nil {

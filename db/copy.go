@@ -128,6 +128,8 @@ type CopyOptions struct {
 	Migrated func(version string)
 	// Progress is told after each batch how far a table is.
 	Progress func(table string, done, total int64)
+	// Verifying is told when every row is in and the target is read back.
+	Verifying func()
 	// AfterBatch runs after each committed batch; an error stops the copy
 	// there, as a crash would. Tests use it to interrupt a copy half-way.
 	AfterBatch func(table string, done int64) error
@@ -246,6 +248,9 @@ func copyData(ctx context.Context, src, dst *DB, opts CopyOptions, rep *CopyRepo
 		}
 	}
 	// Verify from the target as it is now, read back independently.
+	if opts.Verifying != nil {
+		opts.Verifying()
+	}
 	sums, err := dst.Checksums(ctx)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
