@@ -205,7 +205,7 @@ func (a *app) createSession(c *fiber.Ctx, rs *reqState) error {
 	id := newID()
 	row := &db.Session{
 		Key:        hashID(id),
-		UserAgent:  truncate(string(c.Request().Header.UserAgent()), 250),
+		UserAgent:  cleanText(string(c.Request().Header.UserAgent()), 250),
 		Instance:   a.cfg.Instance,
 		CreatedAt:  now,
 		LastSeenAt: now,
@@ -378,9 +378,20 @@ func checkCSRF(c *fiber.Ctx, s *session) bool {
 	return subtle.ConstantTimeCompare(got, []byte(s.data.CSRF)) == 1
 }
 
+// truncate cuts s to at most n bytes, at a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
 	return s[:n]
+}
+
+// cleanText is text from a request made fit to store: valid UTF-8 (MariaDB
+// refuses anything else in a utf8mb4 column, with an error that became a
+// 500) and at most n bytes.
+func cleanText(s string, n int) string {
+	return truncate(strings.ToValidUTF8(s, "\uFFFD"), n)
 }
