@@ -110,6 +110,13 @@ func TestBrowserAccessibilityOfEveryMainPage(t *testing.T) {
 		t.Error("the lesson page does not show both the hint and the answer's feedback")
 	}
 	saveElementScreenshot(t, ctx, ".step:has(.feedback)", "lesson-step-feedback")
+	// A second device, so /account lists one to end and offers "all others".
+	srv.newBrowser(t).login("alice", "wonderland")
+	browserGo(t, ctx, srv.URL+"/account")
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('form[action="/account/sessions/end"]').length`); n != 1 {
+		t.Errorf("/account offers %d sessions to end, want 1 (the other device)", n)
+	}
+	saveScreenshot(t, ctx, "account-two-devices")
 	check("logged in")
 
 	// The dark colour scheme has its own contrast to get right.

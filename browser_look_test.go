@@ -108,9 +108,9 @@ func TestBrowserLookPanelsBesideOnWideScreensBelowOnNarrow(t *testing.T) {
 			if p.name == "catalog" {
 				saveViewportScreenshot(t, ctx, p.name+"-"+suffix+"-top")
 			}
-			if p.name == "lesson" && suffix == "wide" {
-				saveElementScreenshot(t, ctx, ".exchange", "lesson-diagram-wide")
-				saveElementScreenshot(t, ctx, ".step.current", "lesson-step-current-wide")
+			if p.name == "lesson" {
+				saveElementScreenshot(t, ctx, ".exchange", "lesson-diagram-"+suffix)
+				saveElementScreenshot(t, ctx, ".step.current", "lesson-step-current-"+suffix)
 			}
 		}
 	}
