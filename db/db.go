@@ -179,6 +179,12 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	release, err := d.startupLock(ctx)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	defer release()
 	if _, err := d.Migrate(ctx, nil); err != nil {
 		d.Close()
 		return nil, err
