@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,11 @@ type config struct {
 	AbsoluteTimeout time.Duration
 	Dev             bool   // reload templates from disk on every render
 	LessonsDir      string // lesson files on disk instead of the embedded ones
+
+	// Classroom (instructor.go, classroom.go).
+	JoinURL        string   // the address students open, shown on the dashboard; default: the dashboard's own
+	TrustedProxies []string // reverse proxies whose X-Forwarded-For/-Proto are believed
+	StreamBeat     time.Duration
 }
 
 // timeouts are the session lifetimes; the instructor may change them live.
@@ -53,6 +59,13 @@ type app struct {
 	labs    *labs.Store
 	sims    *simRegistry
 	baseURL atomic.Pointer[string] // where the server reaches itself, known after listen
+
+	// Classroom: the live stream's fan-out and the background work that
+	// shutdown stops (an open event stream would otherwise hold it up).
+	hub      *hub
+	stopping chan struct{}
+	stopOnce sync.Once
+	started  sync.Once
 }
 
 // newApp builds the application on an open database.
@@ -72,6 +85,11 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 	a.labs = labs.NewStore(database, func() time.Time { return a.now() })
 	a.sims = newSimRegistry()
 	a.tmo.Store(&timeouts{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout})
+	if a.cfg.InstructorToken == "" {
+		a.cfg.InstructorToken = newID()
+	}
+	a.stopping = make(chan struct{})
+	a.hub = newHub(a)
 	ps, err := database.Products(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("load catalog: %w", err)
@@ -110,6 +128,11 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 		IdleTimeout:           60 * time.Second,
 		DisableStartupMessage: true,
 		AppName:               "Session Lab",
+		// X-Forwarded-For/-Proto only from the proxies named by -trusted-proxy:
+		// anyone else could claim any address (and dodge the login limiter).
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
 	})
 	// Errors fasthttp raises before routing get our handler, not Fiber's.
 	a.fiber.Server().ErrorHandler = a.serverError

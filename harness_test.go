@@ -154,6 +154,7 @@ func startServer(t testing.TB, url string, opts ...serverOption) *testServer {
 		t.Fatal(err)
 	}
 	go a.fiber.Listener(ln)
+	a.start()
 	s := &testServer{URL: "http://" + ln.Addr().String(), app: a, db: d, clock: clock, logs: logs}
 	t.Cleanup(s.stop)
 	return s
@@ -163,7 +164,9 @@ func startServer(t testing.TB, url string, opts ...serverOption) *testServer {
 // restart would; it is safe to call more than once.
 func (s *testServer) stop() {
 	s.stopOnce.Do(func() {
-		s.app.fiber.ShutdownWithTimeout(5 * time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.app.shutdown(ctx)
 		s.db.Close()
 	})
 }

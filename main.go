@@ -88,8 +88,16 @@ func serveFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.AbsoluteTimeout, "absolute-timeout", envDuration("ABSOLUTE_TIMEOUT", 8*time.Hour), "end any session this long after login or creation [ABSOLUTE_TIMEOUT]")
 	fs.StringVar(&cfg.LessonsDir, "lessons", env("LESSONS_DIR", ""), "load the lessons from this folder of lesson files instead of the built-in ones (copy lessons/content and edit; see lessons/FORMAT.md) [LESSONS_DIR]")
 	fs.BoolVar(&cfg.Dev, "dev", envBool("DEV"), "reload templates from ./views on every request [DEV=1]")
+	// Classroom.
+	fs.StringVar(&cfg.JoinURL, "join-url", env("JOIN_URL", ""), "the address students open, shown with a QR code on the instructor's dashboard (default: the dashboard's own address) [JOIN_URL]")
+	trusted := fs.String("trusted-proxy", env("TRUSTED_PROXY", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For/-Proto to believe [TRUSTED_PROXY]")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	for _, p := range strings.Split(*trusted, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+		}
 	}
 	if cfg.IdleTimeout <= 0 || cfg.AbsoluteTimeout <= 0 {
 		return cfg, errors.New("-idle-timeout and -absolute-timeout must be positive")
@@ -135,8 +143,11 @@ func serve(args []string, logger *slog.Logger) error {
 	base := "http://" + ln.Addr().String()
 	a.baseURL.Store(&base)
 	go a.sweep(ctx, time.Minute)
+	a.start()
 	logger.Info("Session Lab is running", "url", "http://"+displayAddr(ln.Addr().String()), "db", database.Config.Display, "instance", a.cfg.Instance)
-	fmt.Fprintf(os.Stderr, "\n  Session Lab: open http://%s\n\n", displayAddr(ln.Addr().String()))
+	// The instructor link goes to the console only, never into the log.
+	fmt.Fprintf(os.Stderr, "\n  Session Lab: open http://%s\n  Instructor's dashboard (keep this link to yourself):\n    %s\n\n",
+		displayAddr(ln.Addr().String()), instructorURL("http://"+displayAddr(ln.Addr().String()), a.cfg.InstructorToken))
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	select {
@@ -147,7 +158,7 @@ func serve(args []string, logger *slog.Logger) error {
 	logger.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return a.fiber.ShutdownWithContext(sctx)
+	return a.shutdown(sctx)
 }
 
 // tuneGC trades a little memory for CPU: the live heap is a few MB (sessions

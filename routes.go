@@ -81,6 +81,20 @@ func (a *app) routes() {
 	f.Get("/api/state", api(a.apiState)...)
 	f.Get("/api/progress", api(a.apiProgress)...)
 
+	// Classroom: the instructor's pages. instructor: the token (or the cookie
+	// it was exchanged for) and, for the controls, the instructor's CSRF
+	// token. No student session is read or issued here.
+	instructor := func(h fiber.Handler) []fiber.Handler {
+		return []fiber.Handler{a.instructorOnly, a.instructorCSRF, h}
+	}
+	f.Get("/instructor", instructor(a.instructorDashboard)...)
+	f.Get("/instructor/state", instructor(a.instructorState)...)
+	f.Get("/instructor/stream", instructor(a.instructorStream)...)
+	f.Get("/instructor/qr.svg", instructor(a.instructorQR)...)
+	f.Post("/instructor/reset", instructor(a.classReset)...)
+	f.Post("/instructor/end-all", instructor(a.classEndAll)...)
+	f.Post("/instructor/timeouts", instructor(a.classTimeouts)...)
+
 	// Unmatched routes read an existing session (the panels show it) but
 	// never create one: a 404 is not worth a row.
 	f.Use(a.withExistingSession, a.notFound)

@@ -364,7 +364,9 @@ func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, u
 	if err := tx.InsertSession(ctx, s.row); err != nil {
 		return "", err
 	}
-	rs.record("session.rotated", map[string]string{"old": prefix(rs.id), "new": prefix(id), "why": "login"})
+	// old_key: the hashed key's prefix, so the instructor's table can show
+	// the row's key changing (old → new) without ever seeing a cookie.
+	rs.record("session.rotated", map[string]string{"old": prefix(rs.id), "new": prefix(id), "why": "login", "old_key": prefix(oldKey)})
 	return id, nil
 }
 

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sessionlab/db"
+)
+
+// The live sessions table and event log, as the class watches them. Only
+// prefixes of keys are shown: the dashboard is on a projector.
+
+// maxClassRows bounds the table (a class is 30–200 learners).
+const maxClassRows = 500
+
+// classSession is one row of the live sessions table.
+type classSession struct {
+	Key           string    `json:"key"` // prefix of the hashed key
+	RotatedFrom   string    `json:"rotated_from,omitempty"`
+	User          string    `json:"user"`
+	Authenticated bool      `json:"authenticated"`
+	Cart          int       `json:"cart"`
+	Lesson        string    `json:"lesson"`
+	CreatedAt     time.Time `json:"created_at"`
+	LastSeenAt    time.Time `json:"last_seen_at"`
+	ExpiresAt     time.Time `json:"expires_at"`
+	Instance      string    `json:"instance"`
+}
+
+// classEventView is one line of the event log.
+type classEventView struct {
+	ID       int64     `json:"id"`
+	Kind     string    `json:"kind"`
+	Group    string    `json:"group"` // for the filter: session, login, cart, lesson, lab, class, other
+	Session  string    `json:"session"`
+	Summary  string    `json:"summary"`
+	Instance string    `json:"instance"`
+	At       time.Time `json:"at"`
+}
+
+// classState is everything the dashboard shows, as JSON for the stream and
+// GET /instructor/state, and as data for the first render.
+type classState struct {
+	Sessions      []classSession `json:"sessions"`
+	Authenticated int            `json:"authenticated"`
+	Instances     []string       `json:"instances"` // that served the live sessions
+	Progress      []lessonChart  `json:"progress"`
+	Learners      int            `json:"learners"`
+	Idle          string         `json:"idle_timeout"`
+	Absolute      string         `json:"absolute_timeout"`
+	ServedBy      string         `json:"served_by"`
+}
+
+// classSnapshot reads the class: sessions, saved cart sizes and progress.
+// rotated maps a new key prefix to the old one (from session.rotated events).
+func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*classState, error) {
+	now := a.now()
+	rows, err := a.db.AllSessions(ctx, now, maxClassRows)
+	if err != nil {
+		return nil, fmt.Errorf("class sessions: %w", err)
+	}
+	carts, err := a.db.CartCounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("class carts: %w", err)
+	}
+	accounts, err := a.db.AllProgress(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("class progress: %w", err)
+	}
+	t := a.timeouts()
+	st := &classState{Sessions: make([]classSession, 0, len(rows)), Instances: []string{}, Idle: t.Idle.String(), Absolute: t.Absolute.String(), ServedBy: a.cfg.Instance}
+	seen := map[string]bool{}
+	learners := map[string]map[string]bool{} // learner → done keys
+	for i := range rows {
+		r := &rows[i]
+		if a.expired(r, now) {
+			continue
+		}
+		s, err := decodeSession(r)
+		if err != nil {
+			continue // a row we cannot read is not worth failing the table for
+		}
+		cs := classSession{
+			Key: prefix(r.Key), User: s.username(), Authenticated: s.loggedIn(),
+			CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt, ExpiresAt: a.expiry(r.CreatedAt, r.LastSeenAt),
+			Instance: r.Instance, RotatedFrom: rotated[prefix(r.Key)],
+		}
+		if s.loggedIn() {
+			cs.Cart = carts[s.userID()]
+			st.Authenticated++
+		} else {
+			for _, l := range s.data.Cart {
+				cs.Cart += l.Quantity
+			}
+		}
+		p := progressOf(s)
+		if l, step, idx, ok := a.lessons.Current(p); ok {
+			cs.Lesson = "L" + strconv.Itoa(l.Number) + " · step " + strconv.Itoa(idx+1) + "/" + strconv.Itoa(len(l.Steps))
+			if step == nil {
+				cs.Lesson = "L" + strconv.Itoa(l.Number) + " · quiz"
+			}
+		} else {
+			cs.Lesson = "all done"
+		}
+		st.Sessions = append(st.Sessions, cs)
+		if r.Instance != "" && !seen[r.Instance] {
+			seen[r.Instance] = true
+			st.Instances = append(st.Instances, r.Instance)
+		}
+		who := "s:" + s.data.Learner
+		if s.loggedIn() {
+			who = ownerOf(s)
+		}
+		if learners[who] == nil {
+			learners[who] = map[string]bool{}
+		}
+		for _, k := range s.data.Done {
+			learners[who][k] = true
+		}
+	}
+	for _, r := range accounts {
+		if learners[r.Owner] == nil {
+			learners[r.Owner] = map[string]bool{}
+		}
+		learners[r.Owner][r.Lesson+"/"+r.Item] = true
+	}
+	st.Learners = len(learners)
+	st.Progress = a.classProgress(learners)
+	return st, nil
+}
+
+// eventView summarises one event for the log, with prefixes only.
+func eventView(e db.Event) classEventView {
+	d := map[string]string{}
+	json.Unmarshal([]byte(e.Detail), &d)
+	v := classEventView{ID: e.ID, Kind: e.Kind, Session: prefix(e.SessionKey), Instance: e.Instance, At: e.At, Group: eventGroup(e.Kind)}
+	var parts []string
+	for _, k := range sortedDetailKeys(d) {
+		parts = append(parts, k+"="+truncate(d[k], 40))
+	}
+	v.Summary = strings.Join(parts, " ")
+	return v
+}
+
+func eventGroup(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "login"), kind == "logout", kind == "session.rotated", kind == "session.ended":
+		return "login"
+	case strings.HasPrefix(kind, "session."), kind == "csrf.refused":
+		return "session"
+	case strings.HasPrefix(kind, "cart."):
+		return "cart"
+	case strings.HasPrefix(kind, "lesson."):
+		return "lesson"
+	case strings.HasPrefix(kind, "lab."):
+		return "lab"
+	case strings.HasPrefix(kind, "class."):
+		return "class"
+	case kind == "instance.changed", kind == "server.started":
+		return "instance"
+	}
+	return "other"
+}
+
+func sortedDetailKeys(d map[string]string) []string {
+	ks := make([]string, 0, len(d))
+	for k := range d {
+		ks = append(ks, k)
+	}
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+	return ks
+}
+
+// eventFilters are the groups the event log can be filtered by.
+var eventFilters = []string{"all", "login", "session", "cart", "lesson", "lab", "instance", "class"}
+
+// instructorDashboard renders the dashboard; the stream keeps it live.
+func (a *app) instructorDashboard(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	evs, err := a.db.RecentEvents(ctx, 100)
+	if err != nil {
+		return err
+	}
+	views := make([]classEventView, 0, len(evs))
+	var last int64
+	for _, e := range evs {
+		views = append(views, eventView(e))
+		last = e.ID
+		if e.Kind == "session.rotated" {
+			a.hub.noteRotation(e)
+		}
+	}
+	st, err := a.classSnapshot(ctx, a.hub.rotations())
+	if err != nil {
+		return err
+	}
+	if last == 0 {
+		if last, err = a.db.LastEventID(ctx); err != nil {
+			return err
+		}
+	}
+	join := a.cfg.JoinURL
+	if join == "" {
+		join = c.BaseURL() + "/"
+	}
+	done := ""
+	switch c.Query("done") {
+	case "reset":
+		done = "Demo data reset: carts, notes, lesson progress and events are empty."
+	case "ended":
+		done = "Every session was ended: every cookie in the room is now an unknown ID."
+	case "timeouts":
+		done = "Timeouts changed for the whole class (every instance applies them within seconds)."
+	}
+	return c.Render("instructor", fiber.Map{
+		"Title":     "Instructor",
+		"State":     st,
+		"Events":    views,
+		"LastID":    last,
+		"Filters":   eventFilters,
+		"Join":      join,
+		"CSRF":      a.instructorMAC("csrf"),
+		"Instance":  a.cfg.Instance,
+		"DBKind":    a.db.Dialect(),
+		"Done":      done,
+		"Projector": c.Query("projector") == "1",
+	})
+}
+
+// instructorState is the dashboard's data as JSON (scripts, tests).
+func (a *app) instructorState(c *fiber.Ctx) error {
+	st, err := a.classSnapshot(c.UserContext(), a.hub.rotations())
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}
