@@ -95,6 +95,12 @@ func buildFixture(t *testing.T, url string) (srv *testServer, aliceCookie string
 	anon.get("/")
 	anon.submit("/cart/add", url2("product_id", "2", "quantity", "1"))
 
+	// The class's timeouts, set by the instructor (the settings table).
+	ins := srv.instructor(t)
+	if r := ins.post("/instructor/timeouts", url2("csrf_token", ins.csrf("/instructor"), "idle", "45m", "absolute", "9h")); r.Status != http.StatusSeeOther {
+		t.Fatalf("set timeouts: %d %s", r.Status, r.Body)
+	}
+
 	ctx := context.Background()
 	now := time.Now().UTC()
 	for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(-time.Second), now.Add(14 * 24 * time.Hour)} {

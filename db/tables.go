@@ -53,6 +53,8 @@ var Tables = []Table{
 		{"instance", KindText}, {"at", KindTime}}},
 	{Name: "lesson_progress", Key: []string{"owner", "lesson", "item"}, Columns: []Column{
 		{"owner", KindText}, {"lesson", KindText}, {"item", KindText}, {"done", KindInt}, {"hints", KindInt}, {"updated_at", KindTime}}},
+	{Name: "settings", Key: []string{"name"}, Columns: []Column{
+		{"name", KindText}, {"value", KindText}, {"updated_at", KindTime}}},
 }
 
 // NotCopied are the tables that describe one database rather than the app's
