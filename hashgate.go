@@ -10,9 +10,11 @@ import (
 // hashGate bounds how many password hashes run at once. bcrypt is slow on
 // purpose (about 60 ms of a core here): thirty students pressing "Log in" in
 // the same second would otherwise take every core and stall every page view.
-// With one core left free (cores − 1, at least one), logins queue here while
-// pages stay fast. A login whose predicted wait is too long is turned away at
-// once with a clear "busy, retry in N s" rather than left to time out.
+// At most cores − 1 hashes run at once, each on a thread of its own whose
+// OS priority is lowered, so the kernel runs page views first and hashes
+// with what is left; logins queue for a slot, and a login whose predicted
+// wait is too long is turned away at once with a clear "busy, retry in N s"
+// rather than left to time out.
 type hashGate struct {
 	slots   chan struct{}
 	waiting atomic.Int64
@@ -34,11 +36,12 @@ func newHashGate(slots int, maxWait time.Duration) *hashGate {
 // defaultHashSlots is one fewer than the cores, and at least one.
 func defaultHashSlots() int { return max(1, runtime.NumCPU()-1) }
 
-// run waits for a slot and runs fn in it, unless the wait would pass maxWait.
+// run waits for a slot and runs fn in it, unless the predicted wait is past
+// maxWait (errBusy at once) or no slot came free within maxWait.
 func (g *hashGate) run(ctx context.Context, fn func() error) error {
 	n := g.waiting.Add(1)
 	defer g.waiting.Add(-1)
-	// Everyone ahead, plus this one, shares the slots.
+	// Everyone queued, plus this one, shares the slots.
 	predicted := time.Duration(n) * time.Duration(g.avg.Load()) / time.Duration(cap(g.slots))
 	if predicted > g.maxWait {
 		return errBusy{Retry: predicted}
@@ -48,15 +51,24 @@ func (g *hashGate) run(ctx context.Context, fn func() error) error {
 	select {
 	case g.slots <- struct{}{}:
 	case <-t.C:
-		return errBusy{Retry: g.maxWait / 2}
+		return errBusy{Retry: g.maxWait / 2} // never started: nothing happened
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	defer func() { <-g.slots }()
 	start := time.Now()
-	err := fn()
+	done := make(chan error, 1)
+	go func() {
+		// A thread of its own at a lower priority; the goroutine ends
+		// still locked, so Go discards the thread instead of reusing it
+		// for page views at that priority.
+		runtime.LockOSThread()
+		lowerThreadPriority()
+		done <- fn()
+	}()
+	err := <-done
 	d := int64(time.Since(start))
-	// An exponentially weighted average (1/8 new) follows the machine's speed.
+	// An exponentially weighted average (1/8 new) follows the machine.
 	for {
 		old := g.avg.Load()
 		if g.avg.CompareAndSwap(old, old+(d-old)/8) {
