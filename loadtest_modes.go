@@ -97,7 +97,7 @@ func (lt *ltRun) read(auth bool) *ltResult {
 		if auth {
 			u := lt.user(i)
 			if _, err := l.get(ctx, "/login", "setup"); err == nil {
-				l.post(ctx, "/login", "setup", url.Values{"username": {u.name}, "password": {u.pass}}, "")
+				lt.login(ctx, l, u, "/") // waits as told when the login queue is full
 			}
 		}
 		for _, p := range []string{"1", "2"} {

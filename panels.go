@@ -189,9 +189,12 @@ func (a *app) cart(c *fiber.Ctx) (*cartView, error) {
 	case rs.sess == nil:
 		v.Where = "No session, so no cart."
 	case rs.sess.loggedIn():
-		items, err := a.db.CartItems(c.UserContext(), rs.sess.userID())
-		if err != nil {
-			return nil, fmt.Errorf("cart: %w", err)
+		items := rs.savedCart
+		if !rs.cartLoaded {
+			var err error
+			if items, err = a.db.CartItems(c.UserContext(), rs.sess.userID()); err != nil {
+				return nil, fmt.Errorf("cart: %w", err)
+			}
 		}
 		v.Owner = rs.sess.username()
 		v.Items = append(v.Items, items...) // [] in JSON when empty, never null

@@ -17,9 +17,11 @@ type reqState struct {
 	cookieSent  string // the sessionid value the request carried, if any
 	cookieState string // cookieNone, cookieValid, ...
 	pending     []db.Event
-	done        []db.Event   // persisted events of this request, for the strip
-	rec         *db.Recorder // the statements this request ran, for the lesson diagram
-	requestSeen bool         // the "request" pseudo-event was given to the lessons
+	done        []db.Event    // persisted events of this request, for the strip
+	rec         *db.Recorder  // the statements this request ran, for the lesson diagram
+	requestSeen bool          // the "request" pseudo-event was given to the lessons
+	savedCart   []db.CartItem // the user's cart, read with the session; valid until a change
+	cartLoaded  bool
 }
 
 func state(c *fiber.Ctx) *reqState {

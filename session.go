@@ -171,7 +171,9 @@ func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
 		rs.cookieState = cookieMalformed
 		return nil
 	}
-	row, err := a.db.SessionByKey(c.UserContext(), hashID(raw))
+	// The session and the user's saved cart come back in one query: a page
+	// view's only round trip to the database.
+	row, cart, err := a.db.SessionAndCart(c.UserContext(), hashID(raw))
 	if errors.Is(err, db.ErrNotFound) {
 		rs.cookieState = cookieUnknown
 		return nil
@@ -194,6 +196,7 @@ func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
 	rs.cookieState = cookieValid
 	rs.sess = s
 	rs.id = raw
+	rs.savedCart, rs.cartLoaded = cart, true
 	return nil
 }
 
@@ -336,6 +339,7 @@ func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *se
 		return err
 	}
 	rs.sess = saved
+	rs.cartLoaded = false // the change may have touched the saved cart
 	return nil
 }
 

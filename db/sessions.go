@@ -28,6 +28,14 @@ const sessionColumns = "s.`key`, s.user_id, u.username, s.data, s.user_agent, s.
 // (the plan test checks with 100,000).
 const SessionByKeyQuery = "SELECT " + sessionColumns + " FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.`key` = ?"
 
+// SessionAndCartQuery reads a session and its user's saved cart in one
+// round trip: a page view's only query. An anonymous session (no user) gets
+// one row with the cart columns NULL; a user's gets one row per cart line.
+const SessionAndCartQuery = "SELECT " + sessionColumns + ", c.product_id, p.name, c.quantity, p.price_cents" +
+	" FROM sessions s LEFT JOIN users u ON u.id = s.user_id" +
+	" LEFT JOIN cart_items c ON c.user_id = s.user_id LEFT JOIN products p ON p.id = c.product_id" +
+	" WHERE s.`key` = ? ORDER BY c.product_id"
+
 // SweepQuery deletes expired rows, by the expires_at index.
 const SweepQuery = "DELETE FROM sessions WHERE expires_at <= ?"
 
@@ -40,6 +48,32 @@ func (d *DB) SessionByKey(ctx context.Context, key string) (*Session, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// SessionAndCart reads a session row and, for a logged-in session, the
+// user's saved cart, in one indexed query. Not found → ErrNotFound.
+func (d *DB) SessionAndCart(ctx context.Context, key string) (*Session, []CartItem, error) {
+	var rows []struct {
+		Session
+		ProductID  sql.NullInt64  `db:"product_id"`
+		Name       sql.NullString `db:"name"`
+		Quantity   sql.NullInt64  `db:"quantity"`
+		PriceCents sql.NullInt64  `db:"price_cents"`
+	}
+	if err := d.sel(ctx, d.R, &rows, SessionAndCartQuery, key); err != nil {
+		return nil, nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil, ErrNotFound
+	}
+	s := rows[0].Session
+	items := []CartItem{}
+	for _, r := range rows {
+		if r.ProductID.Valid && r.Name.Valid {
+			items = append(items, CartItem{ProductID: r.ProductID.Int64, Name: r.Name.String, Quantity: int(r.Quantity.Int64), UnitPriceCents: r.PriceCents.Int64})
+		}
+	}
+	return &s, items, nil
 }
 
 // LockSession reads a session row inside the transaction and, on MariaDB,
