@@ -370,6 +370,20 @@ func (lt *ltRun) header() {
 	fmt.Fprintf(lt.out, "server: %s, database %s (%s), %s; learners %d, think %v, %v per mode\n",
 		lt.srv.url, lt.srv.dialect, maskedDB(lt.cfg.dbURL), where, lt.cfg.learners, lt.cfg.think, lt.cfg.duration)
 	fmt.Fprintf(lt.out, "start-up (fresh database: migrate + seed): first /healthz 200 after %v\n", ms(lt.startupFirst))
+	fmt.Fprintf(lt.out, "machine load average at start: %s (other processes share these cores: compare ratios, not absolutes)\n", loadAvg())
+}
+
+// loadAvg is the 1/5/15-minute load average, or "n/a".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "n/a"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func maskedDB(raw string) string {
@@ -388,6 +402,9 @@ func (lt *ltRun) report(r *ltResult) {
 		fmt.Fprintf(w, ", %d flows = %.1f flows/s", f, float64(f)/secs)
 	}
 	fmt.Fprintf(w, ", errors %d\n", r.st.nErrs.Load())
+	if r.bytes > 0 && reqs > 0 {
+		fmt.Fprintf(w, "   response size %.1f KB\n", float64(r.bytes)/float64(reqs)/1024)
+	}
 	r.figures["rps"] = float64(reqs) / secs
 	if reqs > 0 && r.serverCPU > 0 {
 		per := r.serverCPU / time.Duration(reqs)
@@ -423,7 +440,7 @@ func (lt *ltRun) summary(results []*ltResult) error {
 		by[r.mode] = r
 		errs += r.st.nErrs.Load()
 	}
-	fmt.Fprintf(w, "\n== targets (%s, %d cores)\n", lt.srv.dialect, runtime.NumCPU())
+	fmt.Fprintf(w, "\n== targets (%s, %d cores; load average now %s)\n", lt.srv.dialect, runtime.NumCPU(), loadAvg())
 	missed := 0
 	check := func(name string, ok bool, got string) {
 		mark := "ok  "

@@ -25,6 +25,7 @@ type ltResult struct {
 	clientCPU time.Duration
 	notes     []string // extra lines for the report
 	figures   map[string]float64
+	bytes     int64 // body bytes received, for the throughput modes
 }
 
 func (r *ltResult) note(format string, args ...any) {
@@ -80,11 +81,16 @@ func (lt *ltRun) ceiling() *ltResult {
 	for _, l := range ls {
 		l.skim = true
 	}
-	return lt.measure("ceiling", st, func(ctx context.Context) {
+	var bytes atomic.Int64
+	res := lt.measure("ceiling", st, func(ctx context.Context) {
 		loop(ctx, len(ls), func(ctx context.Context, i int) {
-			ls[i].get(ctx, "/static/app.css", "GET /static/app.css")
+			if r, err := ls[i].get(ctx, "/static/app.css", "GET /static/app.css"); err == nil {
+				bytes.Add(int64(r.bytes))
+			}
 		})
 	})
+	res.bytes = bytes.Load()
+	return res
 }
 
 // read: established sessions with two items in the cart GET /cart with all
@@ -114,11 +120,15 @@ func (lt *ltRun) read(auth bool) *ltResult {
 	if auth {
 		mode = "read-auth"
 	}
+	var bytes atomic.Int64
 	res := lt.measure(mode, st, func(ctx context.Context) {
 		loop(ctx, len(ls), func(ctx context.Context, i int) {
-			ls[i].get(ctx, "/cart", "GET /cart")
+			if r, err := ls[i].get(ctx, "/cart", "GET /cart"); err == nil {
+				bytes.Add(int64(r.bytes))
+			}
 		})
 	})
+	res.bytes = bytes.Load()
 	lt.mergeSetup(res, setup)
 	return res
 }
