@@ -47,6 +47,7 @@ type ltConfig struct {
 	strict    bool
 	keep      bool
 	cpuprof   string
+	srvprof   string
 }
 
 type ltUser struct{ name, pass string }
@@ -94,6 +95,7 @@ func loadtestCommand(args []string, out io.Writer) error {
 	fs.BoolVar(&cfg.strict, "strict", false, "exit non-zero when a target is missed (errors always fail the run)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary SQLite database and server log")
 	fs.StringVar(&cfg.cpuprof, "cpuprofile", "", "write a CPU profile of this process to FILE (with -inprocess it covers the server: go tool pprof FILE)")
+	fs.StringVar(&cfg.srvprof, "serverprofile", "", "write a CPU profile of the child server to FILE (the first server start)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -214,6 +216,10 @@ func (lt *ltRun) start(tmp string) error {
 	}
 	cmd := exec.Command(exe, "serve", "-addr", addr, "-db", cfg.dbURL, "-instance", "loadtest", "-instructor-token", newID())
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if cfg.srvprof != "" {
+		cmd.Env = append(os.Environ(), "SESSIONLAB_CPUPROFILE="+cfg.srvprof)
+		lt.cfg.srvprof = "" // profile the first start only
+	}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		logf.Close()

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -126,6 +127,9 @@ func serve(args []string, logger *slog.Logger) error {
 		return err
 	}
 	tuneRuntime()
+	if stop := cpuProfile(os.Getenv("SESSIONLAB_CPUPROFILE")); stop != nil {
+		defer stop() // written at a clean shutdown (the load tool's -serverprofile)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	database, err := db.Open(ctx, cfg.DBURL)
@@ -178,6 +182,24 @@ func tuneRuntime() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(runtime.NumCPU() + defaultHashSlots())
 	}
+}
+
+// cpuProfile starts a CPU profile into path ("" = none) and returns its stop.
+func cpuProfile(path string) func() {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cpu profile:", err)
+		return nil
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "cpu profile:", err)
+		f.Close()
+		return nil
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // displayAddr makes a listen address clickable: localhost instead of 127.0.0.1.
