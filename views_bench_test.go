@@ -1,0 +1,37 @@
+package main
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sessionlab/db"
+)
+
+// BenchmarkRenderCartPage renders /cart with all three panels filled as a
+// logged-in learner sees them: the template cost of one page view.
+func BenchmarkRenderCartPage(b *testing.B) {
+	v, err := newViews(false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	items := []db.CartItem{{ProductID: 1, Name: "Porcelain Teapot", Quantity: 2, UnitPriceCents: 2499}, {ProductID: 4, Name: "Desk Lamp", Quantity: 1, UnitPriceCents: 4200}}
+	p := &page{
+		Title: "Your cart", Path: "/cart", User: "alice", CSRF: "Xk3f9a2bXk3f9a2bXk3f9a2bXk3f9a2bXk3f9a2bXk3", Instance: "vm:8080", DBKind: "sqlite",
+		Cookie: cookiePanel{Sent: []cookieSeen{{Name: "sessionid", Prefix: "Xk3f9a2b", Length: 43}}, State: cookieValid, Explain: explainCookie(cookieValid)},
+		Session: &sessionPanel{KeyPrefix: "9f86d081", Authenticated: true, User: "alice", CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(30 * time.Minute), Instance: "vm:8080",
+			DataJSON: "{\n  \"csrf_token\": \"Xk3f9a2b…\",\n  \"learner\": \"abcdefgh…\",\n  \"lessons_done\": [\n    \"http-forgets/visit\"\n  ]\n}"},
+		Cart:   &cartView{Owner: "alice", Where: "Saved in the cart_items table under alice's account: it outlives this session.", Items: items, TotalCents: 9198, Count: 3},
+		Lesson: &lessonBanner{Number: 2, Slug: "the-cookie", LessonTitle: "The cookie", StepIndex: 1, Steps: 4, StepTitle: "Open the cart"},
+	}
+	data := fiber.Map{"Page": p, "Title": p.Title}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := v.Render(io.Discard, "cart", data, "layouts/main"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
