@@ -708,20 +708,7 @@ func TestTheRealBinaryCopiesAndChecks(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	dir := t.TempDir()
-	run := func(args ...string) (string, int) {
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "DATABASE_URL=")
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return string(out), ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), 0
-	}
+	run := func(args ...string) (string, int) { return run2(t, bin, dir, args...) }
 	if out, code := run("db", "migrate"); code != 0 || !strings.Contains(out, "sqlite:sessionlab.db") {
 		t.Fatalf("db migrate (default URL): %d\n%s", code, out)
 	}
@@ -748,7 +735,7 @@ func TestTheRealBinaryCopiesAndChecks(t *testing.T) {
 		d.Close()
 		dst := freshDatabase(t, db.MariaDB)
 		// Small batches make the copy slow enough to kill while it runs.
-		cmd := exec.Command(bin, "db", "copy", "--from", src, "--to", dst, "--batch", "10")
+		cmd := exec.Command(bin, "db", "copy", "--from", src, "--to", dst, "--batch", "5")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -784,11 +771,12 @@ func TestTheRealBinaryCopiesAndChecks(t *testing.T) {
 	})
 }
 
-// run2 runs the binary and returns its combined output and exit status.
+// run2 runs the binary in dir and returns its combined output and exit status.
 func run2(t *testing.T, bin, dir string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DATABASE_URL=") // the default URL, whatever the caller's shell says
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
