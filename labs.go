@@ -45,7 +45,16 @@ func (a *app) labShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	var evilLink string
+	if tok := c.Query("attempt"); l.Slug == "cross-site" && tok != "" {
+		if _, err := a.labs.Attempt(c.UserContext(), l.Slug, tok); err == nil {
+			if evil, _, err := otherSite(c); err == nil {
+				evilLink = evil + "/lab/cross-site/evil?t=" + tok
+			}
+		}
+	}
 	data := fiber.Map{
+		"EvilLink":  evilLink,
 		"Views":     views,
 		"Sum":       sum,
 		"Lab":       l,
@@ -162,7 +171,11 @@ func (a *app) crossSiteAttempt(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(evil+"/lab/cross-site/evil?t="+tok, fiber.StatusSeeOther)
+	// Not a redirect to the other site: the shop's CSP (form-action 'self')
+	// rightly stops a form from being redirected off-site. The lab page
+	// shows a link instead, as an attacker's e-mail would.
+	_ = evil
+	return a.redirect(c, "/lab/cross-site?attempt="+tok)
 }
 
 // otherSite returns the attacker's origin and the lab's (victim's) origin:
@@ -229,6 +242,7 @@ func (a *app) crossSiteAdd(c *fiber.Ctx) error {
 	case att != nil:
 		mode = att.Mode
 	}
+	r.fallback = mode
 	outcome, status := "failed", fiber.StatusForbidden
 	switch {
 	case r.state != labs.StateValid:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -374,9 +375,24 @@ func crossSiteAttack(t *testing.T, s *testServer, b *browser, mode string, sameS
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusSeeOther || loc == nil || !strings.HasPrefix(loc.String(), s.URL+"/lab/cross-site/evil?t=") {
-		t.Fatalf("attempt: %d → %q, want the attacker's page on %s", resp.StatusCode, loc, s.URL)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/lab/cross-site?attempt=") {
+		t.Fatalf("attempt: %d → %q, want the lab page with the attempt", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	req, _ = http.NewRequest(http.MethodGet, host+resp.Header.Get("Location"), nil)
+	req.AddCookie(&http.Cookie{Name: "sessionid", Value: b.sessionID()})
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`id="evil-link" class="btn" href="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no link to the attacker's site on the lab page:\n%s", page)
+	}
+	loc, _ := url.Parse(html.UnescapeString(string(m[1])))
+	if !strings.HasPrefix(loc.String(), s.URL+"/lab/cross-site/evil?t=") {
+		t.Fatalf("attacker's link %q, want it on %s", loc, s.URL)
 	}
 	evil := s.newBrowser(t).get(loc.RequestURI())
 	if evil.Status != http.StatusOK || !strings.Contains(evil.Body, `action="`+host+`/lab/cross-site/site/cart/add"`) {

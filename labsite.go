@@ -31,6 +31,7 @@ type labReq struct {
 	sess     *labs.Session
 	lastSeen time.Time // before this request touched it
 	changes  []string
+	fallback labs.Mode // the mode to show when there is no lab session
 }
 
 func (r *labReq) change(s string) { r.changes = append(r.changes, s) }
@@ -38,6 +39,9 @@ func (r *labReq) change(s string) { r.changes = append(r.changes, s) }
 func (r *labReq) mode() labs.Mode {
 	if r.sess != nil {
 		return r.sess.Mode()
+	}
+	if r.fallback != "" {
+		return r.fallback
 	}
 	return labs.Weak
 }
@@ -72,7 +76,7 @@ func learnerOf(s *session) string {
 
 // loadLab reads the lab cookie and its row; a live one is touched.
 func (a *app) loadLab(c *fiber.Ctx, l labs.Lab) (*labReq, error) {
-	r := &labReq{lab: l}
+	r := &labReq{lab: l, fallback: labMode(state(c).sess, l.Slug)}
 	r.id = strings.Clone(c.Cookies(l.Cookie()))
 	sess, st, err := a.labs.Lookup(c.UserContext(), l.Slug, r.id)
 	if err != nil {
