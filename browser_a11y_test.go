@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"sessionlab/db"
+	"sessionlab/labs"
 )
 
 // Accessibility, checked by axe-core (testdata/axe-core, see its README)
@@ -129,4 +131,38 @@ func TestBrowserAccessibilityOfEveryMainPage(t *testing.T) {
 	check("logged in, dark scheme")
 	browserGo(t, ctx, srv.URL+"/cart")
 	saveScreenshot(t, ctx, "cart-wide-dark")
+}
+
+// The lab pages (and each lab's own little site) are pages learners read
+// too: the same axe-core bar, and screenshots at both widths.
+func TestBrowserAccessibilityOfLabPages(t *testing.T) {
+	axe := readAxe(t)
+	srv := startServer(t, freshDatabase(t, db.SQLite))
+	ctx, cancel := newChrome(t)
+	defer cancel()
+
+	paths := []string{"/lab"}
+	for _, l := range labs.All {
+		paths = append(paths, "/lab/"+l.Slug)
+	}
+	paths = append(paths, "/lab/fixation/site", "/lab/cookie-theft/site")
+	for _, width := range []int64{1280, 390} {
+		browserViewport(t, ctx, width, 900)
+		suffix := map[bool]string{true: "wide", false: "narrow"}[width == 1280]
+		for _, p := range paths {
+			if st := browserGo(t, ctx, srv.URL+p); st != http.StatusOK {
+				t.Errorf("GET %s = %d", p, st)
+				continue
+			}
+			if w := browserEval[float64](t, ctx, `document.documentElement.scrollWidth`); w > float64(width)+1 {
+				t.Errorf("%s at %dpx: the page scrolls sideways (%.0fpx wide)", p, width, w)
+			}
+			saveScreenshot(t, ctx, "lab"+strings.ReplaceAll(strings.TrimPrefix(p, "/lab"), "/", "-")+"-"+suffix)
+			if width == 1280 {
+				for _, v := range axeCheck(t, ctx, axe) {
+					t.Errorf("%s: %s", p, v)
+				}
+			}
+		}
+	}
 }
