@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -590,4 +591,37 @@ func expireLabSession(w *walker, mode string) {
 	w.b.simulate("expiry", "1", nil)
 	w.srv.clock.Advance(labs.IdleTimeout + time.Second)
 	w.b.simulate("expiry", "2", nil)
+}
+
+// Guessable IDs in pairs: the attacker notes their own ID, the victim comes
+// next and logs in, the attacker tries "mine plus one".
+func TestGuessableIDsLabWithTwoRealBrowsers(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, dbURL)
+		for _, tc := range []struct{ mode, want string }{{"weak", "succeeded"}, {"defended", "failed"}} {
+			attacker, victim := s.newBrowser(t), s.newBrowser(t)
+			attacker.get("/")
+			victim.get("/")
+			attacker.setLabMode("guessable-ids", tc.mode)
+			victim.setLabMode("guessable-ids", tc.mode)
+			attacker.get("/lab/guessable-ids/site")
+			victim.get("/lab/guessable-ids/site")
+			victim.post("/lab/guessable-ids/site/login", url.Values{"username": {"bob"}, "password": {"builder"}})
+			mine := labCookie(attacker, "lab_guessable_ids")
+			guess := labs.RandomID() // a random ID predicts nothing
+			if n, err := strconv.ParseInt(mine, 10, 64); err == nil {
+				guess = strconv.FormatInt(n+1, 10)
+			} else if tc.mode == "weak" {
+				t.Fatalf("weak lab issued a non-counter ID %q", mine)
+			}
+			r := attacker.post("/lab/guessable-ids/use", url.Values{"id": {guess}, "csrf_token": {attacker.csrf("/lab/guessable-ids")}})
+			acct := attacker.get(r.Header.Get("Location"))
+			if (acct.Header.Get("X-Lab-User") == "bob") != (tc.want == "succeeded") {
+				t.Errorf("%s: the guess %s opened user %q", tc.mode, guess, acct.Header.Get("X-Lab-User"))
+			}
+			if !hasEvent(labEvents(t, s, "lab.attack"), map[string]string{"lab": "guessable-ids", "mode": tc.mode, "outcome": tc.want, "via": "pair"}) {
+				t.Errorf("%s: no pair lab.attack event %s", tc.mode, tc.want)
+			}
+		}
+	})
 }

@@ -145,7 +145,7 @@ func serve(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	base := "http://" + ln.Addr().String()
+	base := "http://" + selfAddr(ln.Addr())
 	a.baseURL.Store(&base)
 	go a.sweep(ctx, time.Minute)
 	a.start()
@@ -200,6 +200,15 @@ func cpuProfile(path string) func() {
 		return nil
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// selfAddr is where the server reaches its own listener (the labs' simulated
+// browsers): a wildcard address becomes loopback.
+func selfAddr(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP == nil || tcp.IP.IsUnspecified()) {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	return addr.String()
 }
 
 // displayAddr makes a listen address clickable: localhost instead of 127.0.0.1.
