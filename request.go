@@ -126,6 +126,9 @@ func (a *app) csrfProtect(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	rs := state(c)
+	if rs.sess == nil {
+		return fiber.NewError(fiber.StatusForbidden, "This form has no live session behind it (it expired, was ended, or your browser sends no cookies), so its CSRF token cannot match. Nothing was changed. Reload the page to get a fresh session and try again.")
+	}
 	if !checkCSRF(c, rs.sess) {
 		a.recordNow(c, "csrf.refused", map[string]string{"path": c.Path()})
 		return fiber.NewError(fiber.StatusForbidden, "This form was missing its CSRF token, or the token did not match your session (did you log in or out in another tab?). Nothing was changed. Go back, reload the page and try again.")

@@ -174,6 +174,9 @@ func TestRefusedPostsAnd404sCreateNoSession(t *testing.T) {
 			if tc.status != 0 && r.Status != tc.status {
 				t.Errorf("%s: status %d, want %d", tc.name, r.Status, tc.status)
 			}
+			if r.Status == http.StatusForbidden && !strings.Contains(r.Body, "no live session") {
+				t.Errorf("%s: the 403 does not say the session is missing", tc.name)
+			}
 			if r.Status < 400 || r.Status >= 500 {
 				t.Errorf("%s: status %d, want a 4xx", tc.name, r.Status)
 			}
