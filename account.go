@@ -10,6 +10,8 @@ import (
 )
 
 // deviceView is one of the user's live sessions, as "your devices" shows it.
+// Key is only a reference for the End form, the key's first keyRefLen hex
+// digits: pages never carry a whole key or ID.
 type deviceView struct {
 	Key, KeyPrefix, UserAgent, Instance string
 	Current                             bool
@@ -24,26 +26,32 @@ func (a *app) accountShow(c *fiber.Ctx) error {
 	}
 	devices := make([]deviceView, 0, len(rows))
 	for _, r := range rows {
-		devices = append(devices, deviceView{Key: r.Key, KeyPrefix: prefix(r.Key), UserAgent: browserName(r.UserAgent), Instance: r.Instance, Current: r.Key == rs.sess.row.Key, Session: r})
+		devices = append(devices, deviceView{Key: r.Key[:keyRefLen], KeyPrefix: prefix(r.Key), UserAgent: browserName(r.UserAgent), Instance: r.Instance, Current: r.Key == rs.sess.row.Key, Session: r})
 	}
 	return a.render(c, fiber.StatusOK, "account", "Your account", fiber.Map{"Devices": devices})
 }
 
 // accountEndSession ends one of the user's own sessions (a lost phone).
 func (a *app) accountEndSession(c *fiber.Ctx) error {
-	key := string(c.Request().PostArgs().Peek("session"))
-	// A stored key is SHA-256 hex. Checking the shape here also keeps other
-	// bytes away from MariaDB, whose ascii_bin key column answers a
-	// non-ASCII comparison with an error ("illegal mix of collations").
-	if !isHexKey(key) {
+	ref := string(c.Request().PostArgs().Peek("session"))
+	// A reference is the start of a stored key (SHA-256 hex). Checking the
+	// shape here also keeps other bytes away from MariaDB, whose ascii_bin
+	// key column answers a non-ASCII comparison with an error ("illegal mix
+	// of collations").
+	if !isKeyRef(ref) {
 		return fiber.NewError(fiber.StatusBadRequest, "Pick a session from the list to end. Nothing was changed.")
 	}
 	var ended bool
 	err := a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
+		// Only this user's rows can match, so nobody ends a stranger's session.
+		keys, err := tx.UserSessionKeys(ctx, s.userID(), ref)
+		if err != nil || len(keys) != 1 {
+			return err // none (or, by a 1-in-2^64 chance, two): not found
+		}
+		key := keys[0]
 		if key == s.row.Key {
 			return fiber.NewError(fiber.StatusBadRequest, "That is the session you are using: log out instead.")
 		}
-		var err error
 		ended, err = tx.DeleteUserSession(ctx, s.userID(), key)
 		if err != nil {
 			return err
@@ -78,9 +86,14 @@ func (a *app) accountEndOthers(c *fiber.Ctx) error {
 	return a.redirect(c, "/account")
 }
 
-// isHexKey reports whether k looks like a session key: 64 lowercase hex digits.
-func isHexKey(k string) bool {
-	if len(k) != 64 {
+// keyRefLen is how much of a session key the End form carries: 64 bits,
+// enough to single out one of a user's sessions.
+const keyRefLen = 16
+
+// isKeyRef reports whether k looks like the start of a session key:
+// 16 to 64 lowercase hex digits.
+func isKeyRef(k string) bool {
+	if len(k) < keyRefLen || len(k) > 64 {
 		return false
 	}
 	for i := 0; i < len(k); i++ {

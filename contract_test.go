@@ -142,9 +142,13 @@ func TestContractPages(t *testing.T) {
 			t.Errorf("GET /lessons/no-such-lesson: %d", r.Status)
 		}
 
-		// Every POST form on every page carries csrf_token.
-		for _, p := range []string{"/", "/products/1", "/cart", "/login", "/notes", "/account", "/lessons", "/lessons/logging-in"} {
+		// Every POST form on every page carries csrf_token, and no page
+		// shows the whole session ID (that would defeat HttpOnly).
+		for _, p := range []string{"/", "/products/1", "/cart", "/login", "/notes", "/account", "/lessons", "/lessons/logging-in", "/lessons/session-fixation", "/no-such-page", "/api/state", "/api/progress"} {
 			body := b.get(p).Body
+			if id := b.sessionID(); strings.Contains(body, id) || strings.Contains(body, hashID(id)) {
+				t.Errorf("%s shows the whole session ID or key", p)
+			}
 			for _, f := range regexp.MustCompile(`(?s)<form[^>]*method="post"[^>]*>.*?</form>`).FindAllString(body, -1) {
 				if !strings.Contains(f, `name="csrf_token" value="`) {
 					t.Errorf("%s: a POST form without csrf_token: %s", p, truncate(f, 200))
@@ -444,8 +448,8 @@ func TestAccountSessions(t *testing.T) {
 			if !strings.Contains(page, prefix(hashID(d.sessionID()))) {
 				t.Errorf("/account does not list session %s…", prefix(hashID(d.sessionID())))
 			}
-			if strings.Contains(page, d.sessionID()) {
-				t.Fatal("/account shows a whole session ID")
+			if strings.Contains(page, d.sessionID()) || strings.Contains(page, hashID(d.sessionID())) {
+				t.Fatal("/account shows a whole session ID or key")
 			}
 		}
 		if strings.Contains(page, prefix(hashID(bob.sessionID()))) {
@@ -463,7 +467,7 @@ func TestAccountSessions(t *testing.T) {
 		if r := me.submit("/account/sessions/end", url.Values{"session": {hashID(me.sessionID())}}); r.Status != http.StatusBadRequest {
 			t.Errorf("ending the current session from /account: %d, want 400", r.Status)
 		}
-		for _, bad := range []string{"", "short", strings.Repeat("z", 64), devices[1].sessionID()} {
+		for _, bad := range []string{"", "short", strings.Repeat("z", 64), devices[1].sessionID(), hashID(devices[1].sessionID())[:15], hashID(devices[1].sessionID()) + "0", "%", strings.Repeat("_", 16)} {
 			if r := me.submit("/account/sessions/end", url.Values{"session": {bad}}); r.Status < 400 || r.Status >= 500 {
 				t.Errorf("end session %q: %d, want 4xx", truncate(bad, 10), r.Status)
 			}
@@ -472,7 +476,17 @@ func TestAccountSessions(t *testing.T) {
 			t.Fatal("refused ends changed the database")
 		}
 
-		r := me.submit("/account/sessions/end", url.Values{"session": {hashID(devices[1].sessionID())}})
+		// End devices[1] with the reference its End form carries.
+		var ref string
+		for _, m := range regexp.MustCompile(`name="session" value="([0-9a-f]+)"`).FindAllStringSubmatch(page, -1) {
+			if strings.HasPrefix(hashID(devices[1].sessionID()), m[1]) {
+				ref = m[1]
+			}
+		}
+		if len(ref) < 16 || len(ref) >= 64 {
+			t.Fatalf("the End form's reference %q is not a key prefix of 16+ digits", ref)
+		}
+		r := me.submit("/account/sessions/end", url.Values{"session": {ref}})
 		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/account" {
 			t.Fatalf("end one: %d → %q", r.Status, r.Header.Get("Location"))
 		}

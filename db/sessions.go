@@ -158,6 +158,14 @@ func (tx *Tx) DeleteUserSession(ctx context.Context, userID int64, key string) (
 	return rowsAffected(r) > 0, nil
 }
 
+// UserSessionKeys lists the keys of the user's sessions that start with
+// prefix (lowercase hex only: the caller checks, so LIKE sees no wildcard).
+func (tx *Tx) UserSessionKeys(ctx context.Context, userID int64, prefix string) ([]string, error) {
+	var keys []string
+	err := tx.sel(ctx, &keys, "SELECT `key` FROM sessions WHERE user_id = ? AND `key` LIKE ?", userID, prefix+"%")
+	return keys, err
+}
+
 // DeleteOtherSessions ends all of a user's sessions but one.
 func (tx *Tx) DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error) {
 	r, err := tx.exec(ctx, "DELETE FROM sessions WHERE user_id = ? AND `key` <> ?", userID, keep)
