@@ -13,41 +13,29 @@ type lessonChart struct {
 	Title    string    `json:"title"`
 	Steps    []stepBar `json:"steps"`
 	Finished int       `json:"finished"` // learners with every step done
-	Height   int       `json:"-"`        // of the SVG, in its own units
 }
 
-// stepBar is one step: Done learners out of the class, and the bar's
-// geometry in the chart's units (SVG attributes: the CSP allows no inline
-// style, and attributes need none).
+// stepBar is one step: Done learners out of the class. The bar is an SVG
+// rect whose width attribute is Pct of a 100-unit box: the CSP allows no
+// inline style, and an attribute needs none.
 type stepBar struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
 	Label string `json:"label"` // "3. Log in as alice"
 	Done  int    `json:"done"`
 	Pct   int    `json:"pct"`
-	Y     int    `json:"-"`
-	TextY int    `json:"-"`
-	W     int    `json:"w"` // bar width in 0..chartBarWidth
 	Key   string `json:"key"`
 }
-
-// Chart geometry (SVG user units): a label column, then the bar.
-const (
-	chartBarX     = 260
-	chartBarWidth = 300
-	chartRow      = 28
-	chartBarH     = 20
-)
 
 // classProgress counts, per step, the learners whose done set holds it.
 func (a *app) classProgress(learners map[string]map[string]bool) []lessonChart {
 	total := len(learners)
 	var out []lessonChart
 	for _, l := range a.lessons.Lessons() {
-		lc := lessonChart{Number: l.Number, Slug: l.Slug, Title: l.Title, Height: len(l.Steps)*chartRow + 4}
+		lc := lessonChart{Number: l.Number, Slug: l.Slug, Title: l.Title}
 		for i, s := range l.Steps {
 			key := l.Slug + "/" + s.ID
-			b := stepBar{ID: s.ID, Title: s.Title, Label: strconv.Itoa(i+1) + ". " + truncate(s.Title, 34), Key: key, Y: i*chartRow + 2, TextY: i*chartRow + 2 + chartBarH - 5}
+			b := stepBar{ID: s.ID, Title: s.Title, Label: strconv.Itoa(i+1) + ". " + s.Title, Key: key}
 			for _, done := range learners {
 				if done[key] {
 					b.Done++
@@ -55,7 +43,6 @@ func (a *app) classProgress(learners map[string]map[string]bool) []lessonChart {
 			}
 			if total > 0 {
 				b.Pct = b.Done * 100 / total
-				b.W = b.Done * chartBarWidth / total
 			}
 			lc.Steps = append(lc.Steps, b)
 		}

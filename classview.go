@@ -74,7 +74,7 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 		return nil, fmt.Errorf("class progress: %w", err)
 	}
 	t := a.timeouts()
-	st := &classState{Sessions: make([]classSession, 0, len(rows)), Instances: []string{}, Idle: t.Idle.String(), Absolute: t.Absolute.String(), ServedBy: a.cfg.Instance}
+	st := &classState{Sessions: make([]classSession, 0, len(rows)), Instances: []string{}, Idle: shortDuration(t.Idle), Absolute: shortDuration(t.Absolute), ServedBy: a.cfg.Instance}
 	seen := map[string]bool{}
 	learners := map[string]map[string]bool{} // learner → done keys
 	for i := range rows {
@@ -244,4 +244,16 @@ func (a *app) instructorState(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(st)
+}
+
+// shortDuration writes 30m, 8h, 1h30m, 90s: "30m0s" reads badly on a projector.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

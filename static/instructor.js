@@ -137,8 +137,8 @@
       if (f) { f.textContent = l.finished; }
       l.steps.forEach(function (s) {
         var bar = document.querySelector('rect.bar[data-key="' + s.key + '"]');
-        if (bar) { bar.setAttribute("width", s.w); }
-        var n = document.querySelector('text.bar-count[data-key="' + s.key + '"]');
+        if (bar) { bar.setAttribute("width", s.pct); }
+        var n = document.querySelector('.bar-count[data-key="' + s.key + '"]');
         if (n) { n.textContent = s.done; }
       });
     });
