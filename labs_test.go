@@ -625,3 +625,23 @@ func TestGuessableIDsLabWithTwoRealBrowsers(t *testing.T) {
 		}
 	})
 }
+
+// The lab site logs in the shop's real accounts: it shares the shop's login
+// throttle, so a weak lab is no way around it.
+func TestLabLoginSharesTheShopsLoginThrottle(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, dbURL)
+		b := s.newBrowser(t)
+		b.get("/lab/fixation/site")
+		var last response
+		for i := 0; i < 11; i++ {
+			last = b.post("/lab/fixation/site/login", url.Values{"username": {"alice"}, "password": {"guess" + strconv.Itoa(i)}})
+		}
+		if last.Status != http.StatusTooManyRequests {
+			t.Errorf("11th wrong lab password: %d, want 429", last.Status)
+		}
+		if r := s.newBrowser(t).submit("/login", url.Values{"username": {"alice"}, "password": {"wonderland"}}); r.Status != http.StatusTooManyRequests {
+			t.Errorf("shop login after lab guessing: %d, want 429 (one throttle per account)", r.Status)
+		}
+	})
+}
