@@ -74,6 +74,15 @@ func learnerOf(s *session) string {
 	return s.data.Learner
 }
 
+// labRequest is loadLab for the lab named in the URL.
+func (a *app) labRequest(c *fiber.Ctx) (*labReq, error) {
+	l, err := labFromPath(c)
+	if err != nil {
+		return nil, err
+	}
+	return a.loadLab(c, l)
+}
+
 // loadLab reads the lab cookie and its row; a live one is touched.
 func (a *app) loadLab(c *fiber.Ctx, l labs.Lab) (*labReq, error) {
 	r := &labReq{lab: l, fallback: labMode(state(c).sess, l.Slug)}
@@ -266,14 +275,11 @@ func (a *app) labSiteLogin(c *fiber.Ctx) error {
 // labSiteLogout: the weak logout-replay server only expires the cookie and
 // keeps the row; every other one ends the session on the server.
 func (a *app) labSiteLogout(c *fiber.Ctx) error {
-	l, err := labFromPath(c)
+	r, err := a.labRequest(c)
 	if err != nil {
 		return err
 	}
-	r, err := a.loadLab(c, l)
-	if err != nil {
-		return err
-	}
+	l := r.lab
 	if r.state == labs.StateValid {
 		keep := l.Slug == "logout-replay" && r.mode() == labs.Weak
 		if err := a.labs.Logout(c.UserContext(), r.sess, keep); err != nil {
@@ -294,17 +300,11 @@ func (a *app) labSiteLogout(c *fiber.Ctx) error {
 // that reaches it with someone else's session records the attack's outcome
 // in its own shop session.
 func (a *app) labSiteAccount(c *fiber.Ctx) error {
-	l, err := labFromPath(c)
+	r, err := a.labRequest(c)
 	if err != nil {
 		return err
 	}
-	r, err := a.loadLab(c, l)
-	if err != nil {
-		return err
-	}
-	if err := a.recordRealAttempt(c, r); err != nil {
-		return err
-	}
+	a.recordRealAttempt(c, r)
 	if r.state != labs.StateValid || r.sess.User() == "" {
 		return a.renderLabSite(c, r, fiber.StatusUnauthorized, "account")
 	}
@@ -318,10 +318,10 @@ func (a *app) labSiteAccount(c *fiber.Ctx) error {
 //   - an ID pasted into the lab page (attempt=1) that names nothing: failed (pair)
 //   - the expiry lab: an ID left idle past the timeout that still works:
 //     succeeded; one the server expired: failed (solo)
-func (a *app) recordRealAttempt(c *fiber.Ctx, r *labReq) error {
+func (a *app) recordRealAttempt(c *fiber.Ctx, r *labReq) {
 	rs := state(c)
 	if rs.sess == nil {
-		return nil // curl or a simulated browser: the simulator records its own runs
+		return // curl or a simulated browser: the simulator records its own runs
 	}
 	me := learnerOf(rs.sess)
 	outcome, via := "", "pair"
@@ -346,10 +346,9 @@ func (a *app) recordRealAttempt(c *fiber.Ctx, r *labReq) error {
 		outcome = "failed"
 	}
 	if outcome == "" {
-		return nil
+		return
 	}
 	a.recordNow(c, "lab.attack", map[string]string{"lab": r.lab.Slug, "mode": string(mode), "outcome": outcome, "via": via})
-	return nil
 }
 
 // labSiteRedirect answers a lab-site POST with 303, carrying its changes in

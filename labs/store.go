@@ -159,37 +159,21 @@ func (s *Store) expiry(lab string, mode Mode, created, now time.Time) sql.NullTi
 
 // Lookup finds the lab session named by id. It never adopts an ID it did not
 // issue: the state says why no session came back. An ended row is returned
-// with StateEnded so the lab can explain what happened to it.
+// with StateEnded so the lab can explain what happened to it; a row found
+// past its expiry is ended here ("expired") and returned as StateExpired.
 func (s *Store) Lookup(ctx context.Context, lab, id string) (*Session, string, error) {
 	if id == "" {
 		return nil, StateNone, nil
 	}
-	if !ValidID(id) {
-		return nil, StateMalformed, nil
+	sess, st, err := s.Peek(ctx, lab, id)
+	if err != nil || st != StateExpired || sess.Row.Ended != "" {
+		return sess, st, err
 	}
-	row, err := s.db.LabSession(ctx, lab, Hash(id))
-	if errors.Is(err, db.ErrNotFound) {
-		return nil, StateUnknown, nil
+	sess.Row.Ended, sess.Row.EndedAt = "expired", sql.NullTime{Time: s.now(), Valid: true}
+	if err := s.db.UpdateLabSession(ctx, sess.Row); err != nil {
+		return nil, "", fmt.Errorf("labs: expire: %w", err)
 	}
-	if err != nil {
-		return nil, "", fmt.Errorf("labs: lookup: %w", err)
-	}
-	sess, err := decode(row)
-	if err != nil {
-		return nil, "", err
-	}
-	if row.Ended != "" {
-		return sess, StateEnded, nil
-	}
-	now := s.now()
-	if row.ExpiresAt.Valid && !now.Before(row.ExpiresAt.Time) {
-		row.Ended, row.EndedAt = "expired", sql.NullTime{Time: now, Valid: true}
-		if err := s.db.UpdateLabSession(ctx, row); err != nil {
-			return nil, "", fmt.Errorf("labs: expire: %w", err)
-		}
-		return sess, StateExpired, nil
-	}
-	return sess, StateValid, nil
+	return sess, StateExpired, nil
 }
 
 // Peek reads a lab session for display, changing nothing: a row past its
