@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 )
@@ -30,12 +32,24 @@ const sessionColumns = "s.`key`, s.user_id, u.username, s.data, s.user_agent, s.
 const SessionByKeyQuery = "SELECT " + sessionColumns + " FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.`key` = ?"
 
 // SessionAndCartQuery reads a session and its user's saved cart in one
-// round trip: a page view's only query. An anonymous session (no user) gets
-// one row with the cart columns NULL; a user's gets one row per cart line.
-const SessionAndCartQuery = "SELECT " + sessionColumns + ", c.product_id, p.name, c.quantity, p.price_cents" +
-	" FROM sessions s LEFT JOIN users u ON u.id = s.user_id" +
-	" LEFT JOIN cart_items c ON c.user_id = s.user_id LEFT JOIN products p ON p.id = c.product_id" +
-	" WHERE s.`key` = ?" // no ORDER BY: MariaDB would sort in a temporary table; Go sorts the few lines
+// round trip and one row: the cart comes as a JSON array built by the
+// database (NULL for an anonymous session), so the session's columns are
+// not repeated once per cart line. %s is the dialect's JSON aggregate.
+const SessionAndCartQuery = "SELECT " + sessionColumns + ", (SELECT %s FROM cart_items c JOIN products p ON p.id = c.product_id WHERE c.user_id = s.user_id) AS cart" +
+	" FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.`key` = ?"
+
+var (
+	sessionAndCartSQLite  = fmt.Sprintf(SessionAndCartQuery, "json_group_array(json_object('product_id', c.product_id, 'name', p.name, 'quantity', c.quantity, 'price_cents', p.price_cents))")
+	sessionAndCartMariaDB = fmt.Sprintf(SessionAndCartQuery, "JSON_ARRAYAGG(JSON_OBJECT('product_id', c.product_id, 'name', p.name, 'quantity', c.quantity, 'price_cents', p.price_cents))")
+)
+
+// SessionAndCartSQL is SessionAndCartQuery for this database's dialect.
+func (d *DB) SessionAndCartSQL() string {
+	if d.Dialect() == MariaDB {
+		return sessionAndCartMariaDB
+	}
+	return sessionAndCartSQLite
+}
 
 // SweepQuery deletes expired rows, by the expires_at index.
 const SweepQuery = "DELETE FROM sessions WHERE expires_at <= ?"
@@ -54,27 +68,30 @@ func (d *DB) SessionByKey(ctx context.Context, key string) (*Session, error) {
 // SessionAndCart reads a session row and, for a logged-in session, the
 // user's saved cart, in one indexed query. Not found → ErrNotFound.
 func (d *DB) SessionAndCart(ctx context.Context, key string) (*Session, []CartItem, error) {
-	var rows []struct {
+	var row struct {
 		Session
-		ProductID  sql.NullInt64  `db:"product_id"`
-		Name       sql.NullString `db:"name"`
-		Quantity   sql.NullInt64  `db:"quantity"`
-		PriceCents sql.NullInt64  `db:"price_cents"`
+		Cart sql.NullString `db:"cart"`
 	}
-	if err := d.sel(ctx, d.R, &rows, SessionAndCartQuery, key); err != nil {
+	if err := d.get(ctx, d.R, &row, d.SessionAndCartSQL(), key); err != nil {
 		return nil, nil, err
 	}
-	if len(rows) == 0 {
-		return nil, nil, ErrNotFound
-	}
-	s := rows[0].Session
 	items := []CartItem{}
-	for _, r := range rows {
-		if r.ProductID.Valid && r.Name.Valid {
-			items = append(items, CartItem{ProductID: r.ProductID.Int64, Name: r.Name.String, Quantity: int(r.Quantity.Int64), UnitPriceCents: r.PriceCents.Int64})
+	if row.Cart.Valid && row.Cart.String != "" {
+		var lines []struct {
+			ProductID  int64  `json:"product_id"`
+			Name       string `json:"name"`
+			Quantity   int    `json:"quantity"`
+			PriceCents int64  `json:"price_cents"`
 		}
+		if err := json.Unmarshal([]byte(row.Cart.String), &lines); err != nil {
+			return nil, nil, fmt.Errorf("cart of session: %w", err)
+		}
+		for _, l := range lines {
+			items = append(items, CartItem{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, UnitPriceCents: l.PriceCents})
+		}
+		sort.Slice(items, func(i, j int) bool { return items[i].ProductID < items[j].ProductID })
 	}
-	sort.Slice(items, func(i, j int) bool { return items[i].ProductID < items[j].ProductID })
+	s := row.Session
 	return &s, items, nil
 }
 
