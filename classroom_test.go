@@ -18,7 +18,7 @@ import (
 const testToken = "test-instructor-token"
 
 // instructor is a browser that opened the instructor link.
-func (s *testServer) instructor(t *testing.T) *browser {
+func (s *testServer) instructor(t testing.TB) *browser {
 	t.Helper()
 	b := s.newBrowser(t)
 	if r := b.get("/instructor?token=" + testToken); r.Status != http.StatusOK {
@@ -27,7 +27,7 @@ func (s *testServer) instructor(t *testing.T) *browser {
 	return b
 }
 
-func count(t *testing.T, s *testServer, q string, args ...any) int {
+func count(t testing.TB, s *testServer, q string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := s.db.W.Get(&n, s.db.W.Rebind(q), args...); err != nil {
@@ -120,7 +120,7 @@ type sseEvent struct {
 }
 
 // subscribe opens the instructor's stream and delivers its events.
-func (b *browser) subscribe(t *testing.T, query string) <-chan sseEvent {
+func (b *browser) subscribe(t testing.TB, query string) <-chan sseEvent {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.srv.URL+"/instructor/stream"+query, nil)
@@ -164,7 +164,7 @@ func (b *browser) subscribe(t *testing.T, query string) <-chan sseEvent {
 }
 
 // waitFor reads the stream until an event satisfies ok, failing after a while.
-func waitFor(t *testing.T, ch <-chan sseEvent, what string, ok func(sseEvent) bool) sseEvent {
+func waitFor(t testing.TB, ch <-chan sseEvent, what string, ok func(sseEvent) bool) sseEvent {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for {
@@ -387,4 +387,58 @@ func TestTwoInstancesServeOneClass(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// X-Forwarded-For is believed only from a proxy named by -trusted-proxy:
+// anyone else could claim any address.
+func TestForwardedForIsTrustedOnlyFromTheProxy(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		wantIP  string
+	}{
+		{"no proxy configured", nil, "ip=127.0.0.1"},
+		{"loopback is the proxy", []string{"127.0.0.1"}, "ip=203.0.113.9"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, freshDatabase(t, db.SQLite), func(c *config) { c.TrustedProxies = tc.trusted })
+			b := s.newBrowser(t)
+			req, _ := http.NewRequest(http.MethodGet, s.URL+"/instructor?token=wrong", nil)
+			req.Header.Set("X-Forwarded-For", "203.0.113.9")
+			if r := b.do(req); r.Status != http.StatusForbidden {
+				t.Fatalf("wrong token: %d", r.Status)
+			}
+			if logs := s.logs.String(); !strings.Contains(logs, tc.wantIP) {
+				t.Errorf("log lacks %s:\n%s", tc.wantIP, logs)
+			}
+		})
+	}
+}
+
+// On MariaDB an event's id is taken at insert but seen at commit: a
+// transaction with a lower id can commit after a higher one was streamed.
+// The stream must still deliver it.
+func TestInstructorStreamDeliversAnEventCommittedLate(t *testing.T) {
+	s := startServer(t, freshDatabase(t, db.MariaDB))
+	ins := s.instructor(t)
+	stream := ins.subscribe(t, "")
+	waitFor(t, stream, "first state", func(ev sseEvent) bool { return ev.name == "state" })
+	ctx := context.Background()
+	tx, err := s.db.W.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	now := time.Now().UTC()
+	if _, err := tx.Exec("INSERT INTO events (session_key, kind, detail, instance, at) VALUES ('', 'test.late', '{}', 'x', ?)", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.AddEvent(ctx, &db.Event{Kind: "test.early", Detail: "{}", At: now}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, stream, "the early event", kindIs("test.early"))
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, stream, "the event committed late", kindIs("test.late"))
 }

@@ -15,8 +15,9 @@ import (
 )
 
 // The dashboard's live stream (Server-Sent Events at /instructor/stream).
-// One goroutine per instance polls the events table by id and fans each new
-// event out to every subscriber, with the session table whenever it changed;
+// One goroutine per instance polls the events table by id (waiting a while
+// for ids skipped by transactions that commit late) and fans each new event
+// out to every subscriber, with the session table whenever it changed;
 // so 3 dashboards cost one poll, not three. Events written by any instance
 // sharing the database reach every instance's dashboards. A subscriber that
 // falls behind is dropped, and its browser reconnects with Last-Event-ID:
@@ -27,6 +28,8 @@ const (
 	stateEvery = 2 * time.Second        // the table is re-read at least this often (last seen, expiry)
 	subBuffer  = 1024                   // messages a slow subscriber may lag behind
 	maxRotated = 4096                   // old → new key pairs remembered for the table
+	gapWait    = 10 * time.Second       // how long an id skipped by a later commit is awaited
+	maxGaps    = 10000
 )
 
 // sseMsg is one pre-encoded Server-Sent Event; id is the event's row id
@@ -145,6 +148,7 @@ func (h *hub) run() {
 	}
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
+	gaps := map[int64]time.Time{} // ids below last not seen yet, since when
 	var lastState []byte
 	var stateAt time.Time
 	for {
@@ -162,19 +166,42 @@ func (h *hub) run() {
 			return
 		}
 		h.mu.Unlock()
-		evs, err := a.db.EventsAfter(ctx, last, 500)
+		from := last
+		for id := range gaps {
+			from = min(from, id-1)
+		}
+		evs, err := a.db.EventsAfter(ctx, from, 500)
 		if err != nil {
 			if ctx.Err() == nil {
 				a.log.Warn("class stream: poll events", "err", err)
 			}
 			continue
 		}
+		now := time.Now()
 		for _, e := range evs {
+			if e.ID <= last {
+				if _, missing := gaps[e.ID]; !missing {
+					continue // sent already
+				}
+				delete(gaps, e.ID) // a late commit: send it now
+			} else {
+				// Ids are handed out at insert, not at commit: on MariaDB a
+				// transaction holding a lower id may still commit. Look
+				// for the ids skipped here for a while.
+				for id := last + 1; id < e.ID && len(gaps) < maxGaps; id++ {
+					gaps[id] = now
+				}
+				last = e.ID
+			}
 			if e.Kind == "session.rotated" {
 				h.noteRotation(e)
 			}
 			h.broadcast(eventMsg(e))
-			last = e.ID
+		}
+		for id, at := range gaps {
+			if now.Sub(at) > gapWait {
+				delete(gaps, id) // rolled back (or never used): stop looking
+			}
 		}
 		if len(evs) == 0 && time.Since(stateAt) < stateEvery {
 			continue
@@ -263,6 +290,7 @@ func (a *app) instructorStream(c *fiber.Ctx) error {
 		}
 		w.WriteString("retry: 2000\n\n")
 		last := after
+		replayed := map[int64]bool{} // the hub may send these again: skip them once
 		for after >= 0 {
 			evs, err := a.db.EventsAfter(ctx, last, 500)
 			if err != nil {
@@ -272,6 +300,7 @@ func (a *app) instructorStream(c *fiber.Ctx) error {
 			for _, e := range evs {
 				w.Write(eventMsg(e).data)
 				last = e.ID
+				replayed[e.ID] = true
 			}
 			if len(evs) < 500 {
 				break
@@ -291,11 +320,9 @@ func (a *app) instructorStream(c *fiber.Ctx) error {
 				if !ok {
 					return
 				}
-				if m.id > 0 && m.id <= last {
-					continue // already replayed
-				}
-				if m.id > 0 {
-					last = m.id
+				if replayed[m.id] {
+					delete(replayed, m.id)
+					continue
 				}
 				w.Write(m.data)
 				// Send what is queued in one flush: a burst of 50 events
