@@ -76,76 +76,42 @@ func (b *browser) answerRight(slug, question string) {
 	b.t.Fatalf("no choice of %s/%s was accepted", slug, question)
 }
 
-// A lesson step completes exactly when its action happens, not before.
-func TestLessonStepsCompleteWhenTheirActionHappens(t *testing.T) {
+// Progress made anonymously moves into the account at login, is gone from
+// the anonymous session after logout, and comes back at the next login, in
+// another browser too.
+func TestProgressCarriesOverAtLoginAndComesBackAfterLogout(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		srv := startServer(t, dbURL)
 		b := srv.newBrowser(t)
-		// expect runs action and checks that key was not done before and is after.
-		expect := func(key string, action func()) {
+		b.get("/lessons/the-session-record")
+		if r := b.submit("/cart/add", url.Values{"product_id": {"2"}, "quantity": {"1"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("add: %d", r.Status)
+		}
+		want := []string{"http-forgets/arrive", "the-session-record/open", "the-session-record/add"}
+		check := func(when string, got map[string]bool) {
 			t.Helper()
-			if b.progress()[key] {
-				t.Fatalf("%s was done before its action", key)
-			}
-			action()
-			if !b.progress()[key] {
-				t.Fatalf("%s not done after its action", key)
+			for _, k := range want {
+				if !got[k] {
+					t.Errorf("%s: %s not done", when, k)
+				}
 			}
 		}
-		addToCart := func() {
-			if r := b.submit("/cart/add", url.Values{"product_id": {"2"}, "quantity": {"1"}}); r.Status != http.StatusSeeOther {
-				t.Fatalf("add: %d", r.Status)
-			}
-		}
-		// Lesson 1: the first visit issues a session.
-		expect("http-forgets/arrive", func() { b.get("/") })
-		b.answerRight("http-forgets", "strangers")
-		expect("http-forgets/visit-cart", func() { b.get("/cart") })
-
-		// Lesson 3: the record changes as you shop.
-		expect("the-session-record/open", func() { b.get("/lessons/the-session-record") })
-		expect("the-session-record/add", addToCart)
-		expect("the-session-record/change", func() {
-			b.submit("/cart/update", url.Values{"product_id": {"2"}, "quantity": {"3"}})
-		})
-		expect("the-session-record/remove", func() {
-			b.submit("/cart/update", url.Values{"product_id": {"2"}, "quantity": {"0"}})
-		})
-
-		// Lesson 4: login rotates and merges; progress moves to the account.
-		expect("logging-in/open", func() { b.get("/lessons/logging-in") })
-		expect("logging-in/anonymous-cart", addToCart)
-		expect("logging-in/wrong-password", func() {
-			if r := b.submit("/login", url.Values{"username": {"alice"}, "password": {"nope"}}); r.Status != http.StatusUnauthorized {
-				t.Fatalf("wrong password: %d", r.Status)
-			}
-		})
-		expect("logging-in/log-in", func() { b.login("alice", "wonderland") })
-		for _, k := range []string{"logging-in/rotated", "logging-in/merged", "http-forgets/arrive", "the-session-record/remove"} {
-			if !b.progress()[k] {
-				t.Errorf("%s not done after login (progress must carry over)", k)
-			}
-		}
-
-		// Lesson 5: things survive logout; progress comes back after login.
-		expect("come-back-later/open", func() { b.get("/lessons/come-back-later") })
+		check("anonymous", b.progress())
 		b.login("alice", "wonderland")
-		// log-in completed by this second login (open was done first).
-		if !b.progress()["come-back-later/log-in"] {
-			t.Fatal("come-back-later/log-in not done after logging in")
-		}
-		expect("come-back-later/note", func() { b.submit("/notes", url.Values{"text": {"remember the milk"}}) })
-		expect("come-back-later/save-cart", addToCart)
+		check("after login", b.progress())
 		b.submit("/logout", nil)
 		if got := b.progress(); len(got) != 0 {
-			t.Fatalf("a fresh anonymous session has progress: %v", got)
+			t.Fatalf("a fresh anonymous session after logout has progress: %v", got)
 		}
 		b.login("alice", "wonderland")
-		p := b.progress()
-		for _, k := range []string{"come-back-later/log-out", "come-back-later/back-again", "logging-in/merged"} {
-			if !p[k] {
-				t.Errorf("%s not done after logout + login", k)
-			}
+		check("after logging in again", b.progress())
+		other := srv.newBrowser(t)
+		other.login("alice", "wonderland")
+		check("in another browser", other.progress())
+		// Steps done in one browser show in the other (the account is shared).
+		other.get("/lessons/logging-in")
+		if !b.progress()["logging-in/open"] {
+			t.Error("a step done in the other browser is not in this one")
 		}
 	})
 }
