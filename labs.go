@@ -246,7 +246,10 @@ func (a *app) crossSiteAdd(c *fiber.Ctx) error {
 	outcome, status := "failed", fiber.StatusForbidden
 	switch {
 	case r.state != labs.StateValid:
-		r.change("The request arrived without a live " + l.Cookie() + " cookie: to the lab site it came from a stranger, so nothing was added. (If it came from the attacker's page, the browser withheld the cookie: SameSite.)")
+		r.change("The request arrived without a live " + l.Cookie() + " cookie: to the lab site it came from a stranger, so nothing was added.")
+		if att != nil && r.state == labs.StateNone {
+			r.change("What the browser did: it withheld " + l.Cookie() + " from another site's POST, because the cookie is SameSite=Lax (sent on top-level GET navigations from other sites, never on their POSTs).")
+		}
 	case mode == labs.Defended && !labs.TokenOK(r.sess, string(args.Peek("csrf_token"))):
 		r.change("The cookie arrived, but the form had no valid CSRF token: refused, nothing was added.")
 	default:
@@ -256,6 +259,9 @@ func (a *app) crossSiteAdd(c *fiber.Ctx) error {
 		}
 		outcome, status = "succeeded", fiber.StatusOK
 		r.change(fmt.Sprintf("Added %d × %s to the lab cart of the session the cookie named.", qty, item))
+		if att != nil && mode == labs.Weak {
+			r.change("What the browser did: it sent " + l.Cookie() + " along with another site's POST, because the cookie is SameSite=None; and the weak lab checked no CSRF token.")
+		}
 	}
 	if att != nil {
 		r.change("This request came from the attacker's page (attempt " + att.IDPrefix + "…): the attack " + outcome + ".")

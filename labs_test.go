@@ -645,3 +645,27 @@ func TestLabLoginSharesTheShopsLoginThrottle(t *testing.T) {
 		}
 	})
 }
+
+// What a lab-site POST changed reaches the next page through a short-lived
+// cookie, never through the URL, where a crafted link could forge it.
+func TestLabSiteStripComesFromTheServerNotTheURL(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, dbURL)
+		b := s.newBrowser(t)
+		b.get("/lab/logout-replay/site")
+		r := b.post("/lab/logout-replay/site/login", url.Values{"username": {"alice"}, "password": {"wonderland"}})
+		if loc := r.Header.Get("Location"); strings.Contains(loc, "?") {
+			t.Errorf("the redirect carries text in its URL: %s", loc)
+		}
+		next := b.get(r.Header.Get("Location"))
+		if !strings.Contains(next.Body, "Your last request did:") || !strings.Contains(next.Body, "Logged in as alice") {
+			t.Errorf("the page after login does not say what the login did:\n%s", next.Body)
+		}
+		if again := b.get("/lab/logout-replay/site/account"); strings.Contains(again.Body, "Your last request did:") {
+			t.Error("the strip of the login was shown twice")
+		}
+		if forged := b.get("/lab/logout-replay/site?did=Call+555+now"); strings.Contains(forged.Body, "Call 555") {
+			t.Error("text from the URL is shown as the lab's own")
+		}
+	})
+}

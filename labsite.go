@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -352,20 +353,38 @@ func (a *app) recordRealAttempt(c *fiber.Ctx, r *labReq) {
 }
 
 // labSiteRedirect answers a lab-site POST with 303, carrying its changes in
-// headers (for the simulated browsers) and in the query of the next page (for
-// people), so the strip of that page says what the POST did.
+// headers (for the simulated browsers) and in a short-lived lab_flash cookie
+// (for people), so the strip of the next page says what the POST did. Not in
+// the URL: a crafted link could then put words in the lab's mouth.
 func (a *app) labSiteRedirect(c *fiber.Ctx, r *labReq, to string) error {
 	a.labHeaders(c, r)
 	if len(r.changes) > 0 {
-		q := url.Values{}
-		for i, ch := range r.changes {
-			if i < 4 {
-				q.Add("did", truncate(ch, 300))
-			}
+		b, _ := json.Marshal(r.changes[:min(len(r.changes), 4)])
+		if len(b) <= 3000 {
+			c.Cookie(&fiber.Cookie{Name: labFlash, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/lab", MaxAge: 60, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.SecureCookies})
 		}
-		to += "?" + q.Encode()
 	}
 	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+const labFlash = "lab_flash"
+
+// takeLabFlash reads and clears the lab flash cookie; a damaged one is ignored.
+func (a *app) takeLabFlash(c *fiber.Ctx) []string {
+	raw := c.Cookies(labFlash)
+	if raw == "" {
+		return nil
+	}
+	c.Cookie(&fiber.Cookie{Name: labFlash, Value: "", Path: "/lab", MaxAge: -1, Expires: time.Unix(0, 0), HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.SecureCookies})
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	var prev []string
+	if err != nil || len(b) > 3000 || json.Unmarshal(b, &prev) != nil || len(prev) > 4 {
+		return nil
+	}
+	for i := range prev {
+		prev[i] = truncate(prev[i], 300)
+	}
+	return prev
 }
 
 func (a *app) labHeaders(c *fiber.Ctx, r *labReq) {
@@ -383,13 +402,7 @@ func (a *app) labHeaders(c *fiber.Ctx, r *labReq) {
 // the lab session record read back from the database, and what changed.
 func (a *app) renderLabSite(c *fiber.Ctx, r *labReq, status int, view string) error {
 	a.labHeaders(c, r)
-	var prev []string
-	for _, d := range c.Request().URI().QueryArgs().PeekMulti("did") {
-		if len(prev) < 4 {
-			prev = append(prev, truncate(string(d), 300))
-		}
-	}
-	v := labView{Who: "This browser", State: r.state, Changes: r.changes, Previous: prev}
+	v := labView{Who: "This browser", State: r.state, Changes: r.changes}
 	if r.sess != nil {
 		v.Record = viewLabRecord(r.sess)
 	}
@@ -399,6 +412,7 @@ func (a *app) renderLabSite(c *fiber.Ctx, r *labReq, status int, view string) er
 	c.Response().Header.VisitAllCookie(func(k, val []byte) {
 		v.SetCookies = append(v.SetCookies, setCookieLine(string(val)))
 	})
+	v.Previous = a.takeLabFlash(c) // after the list: its clearing is housekeeping
 	c.Status(status)
 	return c.Render("labsite", fiber.Map{
 		"Title": r.lab.Title + " — lab site",
