@@ -442,3 +442,17 @@ func TestInstructorStreamDeliversAnEventCommittedLate(t *testing.T) {
 	}
 	waitFor(t, stream, "the event committed late", kindIs("test.late"))
 }
+
+// An open dashboard stream must not hold up a graceful shutdown: the server
+// says goodbye on the stream and the shutdown finishes before its deadline.
+func TestShutdownEndsOpenStreams(t *testing.T) {
+	s := startServer(t, freshDatabase(t, db.SQLite), func(c *config) { c.StreamBeat = time.Hour })
+	stream := s.instructor(t).subscribe(t, "")
+	waitFor(t, stream, "first state", func(ev sseEvent) bool { return ev.name == "state" })
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	if err := s.app.shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a dashboard open: %v (it waited for the stream)", err)
+	}
+	waitFor(t, stream, "goodbye", func(ev sseEvent) bool { return ev.name == "bye" })
+}
