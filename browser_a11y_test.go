@@ -166,3 +166,29 @@ func TestBrowserAccessibilityOfLabPages(t *testing.T) {
 		}
 	}
 }
+
+// The instructor's dashboard, in its four looks (light, dark, and each on
+// the projector): the same axe-core bar as the learners' pages.
+func TestBrowserAccessibilityOfInstructorDashboard(t *testing.T) {
+	axe := readAxe(t)
+	srv := startServer(t, freshDatabase(t, db.SQLite))
+	srv.newBrowser(t).login("alice", "wonderland")
+	srv.newBrowser(t).get("/")
+	ctx, cancel := newChrome(t)
+	defer cancel()
+	browserGo(t, ctx, srv.URL+"/instructor?token="+srv.app.cfg.InstructorToken)
+	browserWaitJS(t, ctx, `location.search === "" && !!document.getElementById("toggle-theme")`, "the dashboard, token gone from the address")
+	for _, look := range []string{"first", "theme switched", "projector, theme switched", "projector"} {
+		switch look {
+		case "theme switched":
+			browserDo(t, ctx, chromedp.Click(chromedp.CSS("#toggle-theme"), chromedp.NodeVisible))
+		case "projector, theme switched":
+			browserDo(t, ctx, chromedp.Click(chromedp.CSS("#toggle-projector"), chromedp.NodeVisible))
+		case "projector":
+			browserDo(t, ctx, chromedp.Click(chromedp.CSS("#toggle-theme"), chromedp.NodeVisible))
+		}
+		for _, v := range axeCheck(t, ctx, axe) {
+			t.Errorf("/instructor (%s): %s", look, v)
+		}
+	}
+}
