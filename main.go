@@ -72,6 +72,27 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
+// checkEnv refuses an environment variable that does not parse: silently
+// running with the default (a 30-minute timeout for IDLE_TIMEOUT=30, say)
+// would be a surprise found much later.
+func checkEnv() error {
+	for _, k := range []string{"IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT"} {
+		if v := os.Getenv(k); v != "" {
+			if _, err := time.ParseDuration(v); err != nil {
+				return fmt.Errorf("%s=%q is not a duration: write it like 30m or 8h", k, v)
+			}
+		}
+	}
+	for _, k := range []string{"SECURE_COOKIES", "DEV"} {
+		switch strings.ToLower(os.Getenv(k)) {
+		case "", "1", "true", "yes", "0", "false", "no":
+		default:
+			return fmt.Errorf("%s=%q: use 1 or 0", k, os.Getenv(k))
+		}
+	}
+	return nil
+}
+
 func envBool(name string) bool {
 	v := strings.ToLower(os.Getenv(name))
 	return v == "1" || v == "true" || v == "yes"
@@ -79,6 +100,9 @@ func envBool(name string) bool {
 
 // serveFlags parses the server's flags; each has an environment variable.
 func serveFlags(args []string) (config, error) {
+	if err := checkEnv(); err != nil {
+		return config{}, err
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var cfg config
 	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address HOST:PORT [ADDR]")
