@@ -59,7 +59,7 @@ type simRun struct {
 	planted  string        // the ID the attacker holds or copied (full: it is a lab ID)
 	victimAt time.Time     // the victim's last request, for the expiry lab
 	base     string
-	used     time.Time
+	used     time.Time // guarded by the registry's lock, for eviction
 }
 
 // cookie returns the browser's lab cookie value ("" if none).
@@ -286,7 +286,18 @@ func newSimRegistry() *simRegistry { return &simRegistry{runs: map[string]*simRu
 func (s *simRegistry) get(learner, slug string) *simRun {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.runs[learner+"/"+slug]
+	r := s.runs[learner+"/"+slug]
+	if r != nil {
+		r.used = time.Now()
+	}
+	return r
+}
+
+// done is how many steps the run has done.
+func (r *simRun) done() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Done
 }
 
 func (s *simRegistry) drop(learner, slug string) {
@@ -344,7 +355,7 @@ func (a *app) labSim(c *fiber.Ctx) error {
 		a.sims.drop(me, l.Slug)
 		return a.redirect(c, "/lab/"+l.Slug)
 	case "all":
-		if run == nil || run.Done == len(steps) {
+		if run == nil || run.done() == len(steps) {
 			run = nil
 		}
 		to = len(steps)
@@ -355,7 +366,7 @@ func (a *app) labSim(c *fiber.Ctx) error {
 		}
 		if n == 1 {
 			run = nil
-		} else if run == nil || run.Done != n-1 {
+		} else if run == nil || run.done() != n-1 {
 			return fiber.NewError(fiber.StatusConflict, "Run the steps in order: step "+strconv.Itoa(n)+" comes after step "+strconv.Itoa(n-1)+". Nothing was changed.")
 		}
 		to = n
@@ -366,7 +377,9 @@ func (a *app) labSim(c *fiber.Ctx) error {
 	run.mu.Lock()
 	defer run.mu.Unlock()
 	from = run.Done
-	run.used = time.Now()
+	if what != "all" && from != to-1 {
+		return fiber.NewError(fiber.StatusConflict, "Another request ran a step of this lab at the same moment: reload the page. Nothing was changed.")
+	}
 	for _, b := range append([]*simBrowser{run.Attacker, run.Victim}, run.Others...) {
 		b.resetStep()
 	}
