@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
@@ -234,4 +235,25 @@ func TestUsernameMatchesExactly(t *testing.T) {
 			t.Fatalf("UserByName(alice) = %v, %v", u, err)
 		}
 	})
+}
+
+// The flash cookie is client-controlled bytes: whatever it holds is shown
+// escaped, and a damaged one is ignored, never a 5xx.
+func TestForgedFlashIsEscaped(t *testing.T) {
+	srv := startServer(t, freshDatabase(t, "sqlite"))
+	evil := `{"m":"<script>alert(1)</script>","p":"/<script>alert(2)</script>","e":[["<script>alert(3)</script>","{\"username\":\"<script>alert(4)</script>\"}"],["login.succeeded","{\"username\":\"<img src=x onerror=alert(5)>\"}"]],"s":["<script>alert(6)</script>"]}`
+	for _, v := range []string{base64.RawURLEncoding.EncodeToString([]byte(evil)), "%%%", strings.Repeat("A", 3000), base64.RawURLEncoding.EncodeToString([]byte(`{"e":[[1,2]]}`))} {
+		for _, p := range []string{"/", "/cart", "/lessons/logging-in"} {
+			b := srv.newBrowser(t)
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+p, nil)
+			req.Header.Set("Cookie", flashCookie+"="+v)
+			r := b.do(req)
+			if r.Status != http.StatusOK {
+				t.Fatalf("GET %s with a forged flash: %d", p, r.Status)
+			}
+			if strings.Contains(r.Body, "<script>alert") || strings.Contains(r.Body, "<img src=x") {
+				t.Fatalf("GET %s: forged flash content unescaped", p)
+			}
+		}
+	}
 }
