@@ -81,6 +81,12 @@ func TestDashboardInProjectorModeUpdatesWhileStudentsLogIn(t *testing.T) {
 	if strings.Contains(text, hashID(alice.sessionID())) || strings.Contains(text, alice.sessionID()) {
 		t.Error("the dashboard shows a whole key or session ID")
 	}
+	// The event log filters by kind, in place.
+	browserDo(t, ctx, chromedp.Click(chromedp.CSS(`.ev-filter[data-filter="login"]`), chromedp.NodeVisible))
+	if !browserEval[bool](t, ctx, `(() => { const shown = [...document.querySelectorAll("#events li")].filter(li => !li.hidden); return shown.length > 0 && shown.every(li => li.dataset.group === "login") && shown.some(li => li.textContent.includes("login.succeeded")); })()`) {
+		t.Error("the login filter does not show just the login events")
+	}
+	browserDo(t, ctx, chromedp.Click(chromedp.CSS(`.ev-filter[data-filter="all"]`), chromedp.NodeVisible))
 	// Let the highlight of fresh rows fade so the screenshot shows the steady state.
 	time.Sleep(2600 * time.Millisecond)
 	saveScreenshot(t, ctx, "instructor-projector-dark")
