@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -19,6 +21,20 @@ type page struct {
 	Strip    []stripItem
 	Flash    *flashView
 	Lesson   *lessonBanner
+}
+
+// Current is the nav link's aria-current for a section of the site: "page"
+// on the section's own page, "true" anywhere below it (a lesson, a lab, a
+// product of the catalog), "" elsewhere.
+func (p *page) Current(section string) string {
+	switch {
+	case p.Path == section:
+		return "page"
+	case section == "/" && strings.HasPrefix(p.Path, "/products/"),
+		section != "/" && strings.HasPrefix(p.Path, section+"/"):
+		return "true"
+	}
+	return ""
 }
 
 // lessonBanner is the "Lesson 4, step 2 of 5" line on every page.
