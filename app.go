@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -141,28 +140,6 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 }
 
 func (a *app) timeouts() timeouts { return *a.tmo.Load() }
-
-// newViews parses the embedded templates once, failing fast (in dev mode it
-// reads ./views again on every render).
-func newViews(dev bool) (*views, error) {
-	src, err := viewsSource(dev)
-	if err != nil {
-		return nil, err
-	}
-	engine := newTemplateViews(src, dev)
-	engine.AddFunc("money", money)
-	engine.AddFunc("json", func(v any) string {
-		b, _ := json.MarshalIndent(v, "", "  ")
-		return string(b)
-	})
-	engine.AddFunc("ago", ago)
-	engine.AddFunc("mul", func(a int64, b int) int64 { return a * int64(b) })
-	engine.AddFunc("add", func(a, b int) int { return a + b }) // the labs number their steps from 1
-	if err := engine.Load(); err != nil {
-		return nil, err
-	}
-	return engine, nil
-}
 
 func money(cents int64) string {
 	return fmt.Sprintf("$%d.%02d", cents/100, cents%100)

@@ -42,7 +42,7 @@ func (a *app) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(status).JSON(fiber.Map{"error": msg, "status": status})
 	}
 	c.Status(status)
-	if rerr := c.Render("error", fiber.Map{"Title": title, "Status": status, "Message": msg, "Page": a.errorPage(c)}, "layouts/main"); rerr != nil {
+	if rerr := c.Render("error", fiber.Map{"Title": title, "Status": status, "Message": msg, "Page": a.errorPage(c)}); rerr != nil {
 		a.log.Error("render error page", "err", rerr)
 		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 		return c.Status(status).SendString(fmt.Sprintf("%d %s\n%s\n", status, title, msg))

@@ -427,7 +427,7 @@ func (a *app) renderLabSite(c *fiber.Ctx, r *labReq, status int, view string) er
 		"Steal": r.lab.Slug == "cookie-theft",
 		"Base":  c.BaseURL(),
 		"ID":    labID(r),
-	}, "layouts/lab")
+	})
 }
 
 // labID is the whole lab ID, shown on the lab site so a learner can send it

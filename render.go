@@ -102,7 +102,7 @@ func (a *app) render(c *fiber.Ctx, status int, name, title string, data fiber.Ma
 	data["Page"] = p
 	data["Title"] = title
 	c.Status(status)
-	return c.Render(name, data, "layouts/main")
+	return c.Render(name, data)
 }
 
 // redirect answers a POST with 303 See Other, carrying what it changed to the

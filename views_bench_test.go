@@ -17,6 +17,17 @@ func BenchmarkRenderCartPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	data := benchCartData()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := v.Render(io.Discard, "cart", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchCartData is /cart's data for a logged-in learner with all panels filled.
+func benchCartData() fiber.Map {
 	now := time.Now().UTC()
 	items := []db.CartItem{{ProductID: 1, Name: "Porcelain Teapot", Quantity: 2, UnitPriceCents: 2499}, {ProductID: 4, Name: "Desk Lamp", Quantity: 1, UnitPriceCents: 4200}}
 	p := &page{
@@ -27,11 +38,24 @@ func BenchmarkRenderCartPage(b *testing.B) {
 		Cart:   &cartView{Owner: "alice", Where: "Saved in the cart_items table under alice's account: it outlives this session.", Items: items, TotalCents: 9198, Count: 3},
 		Lesson: &lessonBanner{Number: 2, Slug: "the-cookie", LessonTitle: "The cookie", StepIndex: 1, Steps: 4, StepTitle: "Open the cart"},
 	}
-	data := fiber.Map{"Page": p, "Title": p.Title}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := v.Render(io.Discard, "cart", data, "layouts/main"); err != nil {
-			b.Fatal(err)
-		}
+	return fiber.Map{"Page": p, "Title": p.Title}
+}
+
+// BenchmarkRenderCartPageParallel renders the same page from every core at
+// once, as a busy server does: a lock around rendering would show here.
+func BenchmarkRenderCartPageParallel(b *testing.B) {
+	v, err := newViews(false)
+	if err != nil {
+		b.Fatal(err)
 	}
+	data := benchCartData()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := v.Render(io.Discard, "cart", data); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
