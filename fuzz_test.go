@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"sessionlab/ids"
 )
 
 // The fuzz targets run their seed corpus (testdata/fuzz/FuzzX and the f.Add
@@ -29,8 +31,8 @@ func FuzzSessionIDFunctions(f *testing.F) {
 				t.Fatalf("validID(%q) with length %d", s, len(s))
 			}
 			b, err := base64.RawURLEncoding.DecodeString(s)
-			if err != nil || len(b) != idBytes {
-				t.Fatalf("validID(%q) but it does not decode to %d bytes: %v", s, idBytes, err)
+			if err != nil || len(b) != ids.Bytes {
+				t.Fatalf("validID(%q) but it does not decode to %d bytes: %v", s, ids.Bytes, err)
 			}
 		} else if len(s) == idLen {
 			if _, err := base64.RawURLEncoding.DecodeString(s); err == nil && strings.IndexFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) < 0 {

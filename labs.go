@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 	"sessionlab/labs"
 )
 
@@ -145,7 +146,7 @@ func (a *app) labSteal(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		captured = l.Cookie() + "=" + labs.Prefix(stolen) + "…"
+		captured = l.Cookie() + "=" + ids.Prefix(stolen) + "…"
 		if st == labs.StateValid {
 			mode = sess.Mode()
 			outcome, explain = "succeeded", "The script read "+l.Cookie()+" from document.cookie (no HttpOnly) and sent it here: the attacker can now use that session."

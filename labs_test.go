@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"sessionlab/ids"
 	"sessionlab/labs"
 )
 
@@ -201,7 +202,7 @@ func TestFixationLabWithTwoRealBrowsers(t *testing.T) {
 				t.Errorf("%s: no pair lab.attack event %s", tc.mode, tc.want)
 			}
 			// A forged, never-issued ID is refused in both modes.
-			forged := labs.RandomID()
+			forged := ids.New()
 			f := s.newBrowser(t)
 			r = f.get("/lab/fixation/site?sid=" + forged)
 			if labCookie(f, "lab_fixation") == forged || !strings.Contains(r.Body, "Refused the ?sid= ID") {
@@ -608,7 +609,7 @@ func TestGuessableIDsLabWithTwoRealBrowsers(t *testing.T) {
 			victim.get("/lab/guessable-ids/site")
 			victim.post("/lab/guessable-ids/site/login", url.Values{"username": {"bob"}, "password": {"builder"}})
 			mine := labCookie(attacker, "lab_guessable_ids")
-			guess := labs.RandomID() // a random ID predicts nothing
+			guess := ids.New() // a random ID predicts nothing
 			if n, err := strconv.ParseInt(mine, 10, 64); err == nil {
 				guess = strconv.FormatInt(n+1, 10)
 			} else if tc.mode == "weak" {

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 	"sessionlab/labs"
 )
 
@@ -76,7 +77,7 @@ func (b *simBrowser) cookie(base string, l labs.Lab) string {
 func (b *simBrowser) setCookie(base string, l labs.Lab, v string) {
 	u, _ := url.Parse(base + "/lab/")
 	b.jar.SetCookies(u, []*http.Cookie{{Name: l.Cookie(), Value: v, Path: "/lab"}})
-	b.Changes = append(b.Changes, "Lab cookie set by hand to "+labs.Prefix(v)+"… (copied, planted or guessed).")
+	b.Changes = append(b.Changes, "Lab cookie set by hand to "+ids.Prefix(v)+"… (copied, planted or guessed).")
 }
 
 // do makes one real request and keeps what the lab site said it changed.
@@ -101,7 +102,7 @@ func (b *simBrowser) do(ctx context.Context, method, base, path string, form url
 	resp.Body.Close()
 	shown := path
 	if i := strings.Index(shown, "sid="); i >= 0 {
-		shown = shown[:i] + "sid=" + labs.Prefix(shown[i+4:]) + "…"
+		shown = shown[:i] + "sid=" + ids.Prefix(shown[i+4:]) + "…"
 	}
 	b.Requests = append(b.Requests, fmt.Sprintf("%s %s → %d", method, shown, resp.StatusCode))
 	for _, h := range resp.Header.Values("Set-Cookie") {
@@ -153,7 +154,7 @@ var simSteps = map[string][]simStep{
 			return err
 		}},
 		{"Attacker plants it: the victim opens the link …/site?sid=ID (a forged ID is tried first)", func(ctx context.Context, a *app, l labs.Lab, r *simRun, _ *fiber.Ctx) error {
-			if _, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?sid="+labs.RandomID()), nil); err != nil {
+			if _, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?sid="+ids.New()), nil); err != nil {
 				return err
 			}
 			_, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?sid="+r.planted), nil)
@@ -267,7 +268,7 @@ func predict(own string) []string {
 		if err == nil {
 			out = append(out, strconv.FormatInt(n+i, 10))
 		} else {
-			out = append(out, labs.RandomID())
+			out = append(out, ids.New())
 		}
 	}
 	return out
@@ -420,7 +421,7 @@ func (a *app) simViews(c *fiber.Ctx, l labs.Lab, r *simRun) ([]labView, *simSumm
 		v := labView{Who: b.Name, State: b.State, User: b.User, Requests: b.Requests, SetCookies: b.SetCookies, Changes: b.Changes}
 		if id := b.cookie(r.base, l); id != "" {
 			// The guessable-ids lab shows whole IDs: seeing them is the attack.
-			jc := jarCookie{Name: l.Cookie(), Prefix: labs.Prefix(id), Length: len(id)}
+			jc := jarCookie{Name: l.Cookie(), Prefix: ids.Prefix(id), Length: len(id)}
 			if l.Slug == "guessable-ids" && len(id) <= 20 {
 				jc.Whole = id
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 	"sessionlab/labs"
 )
 
@@ -102,11 +103,11 @@ func (a *app) loadLab(c *fiber.Ctx, l labs.Lab) (*labReq, error) {
 			return nil, err
 		}
 	case labs.StateUnknown:
-		r.change("Refused lab ID " + labs.Prefix(r.id) + "…: this lab never issued it, so it is not adopted.")
+		r.change("Refused lab ID " + ids.Prefix(r.id) + "…: this lab never issued it, so it is not adopted.")
 	case labs.StateEnded:
-		r.change("Refused lab ID " + labs.Prefix(r.id) + "…: its session ended (" + sess.Row.Ended + "), so the server turns it away.")
+		r.change("Refused lab ID " + ids.Prefix(r.id) + "…: its session ended (" + sess.Row.Ended + "), so the server turns it away.")
 	case labs.StateExpired:
-		r.change("Lab ID " + labs.Prefix(r.id) + "… has expired on the server (idle " + labs.IdleTimeout.String() + " / absolute " + labs.AbsoluteTimeout.String() + "): refused.")
+		r.change("Lab ID " + ids.Prefix(r.id) + "… has expired on the server (idle " + labs.IdleTimeout.String() + " / absolute " + labs.AbsoluteTimeout.String() + "): refused.")
 	case labs.StateMalformed:
 		r.change("Ignored a lab cookie that is not an ID this lab issues.")
 	}
@@ -143,7 +144,7 @@ func (a *app) issueLab(c *fiber.Ctx, r *labReq, mode labs.Mode) error {
 	}
 	r.id, r.sess, r.state = id, sess, labs.StateValid
 	a.setLabCookie(c, r.lab, mode, id)
-	r.change("New lab session issued (" + string(mode) + " lab): ID " + labs.Prefix(id) + "… sent in Set-Cookie " + r.lab.Cookie() + ".")
+	r.change("New lab session issued (" + string(mode) + " lab): ID " + ids.Prefix(id) + "… sent in Set-Cookie " + r.lab.Cookie() + ".")
 	return nil
 }
 
@@ -195,9 +196,9 @@ func (a *app) labSiteHome(c *fiber.Ctx) error {
 			// never take an ID from a URL at all.
 			r.id, r.sess, r.state = sid, planted, st
 			a.setLabCookie(c, l, planted.Mode(), sid)
-			r.change("Took the lab ID " + labs.Prefix(sid) + "… from the link (?sid=) and set it as this browser's cookie: the ID was planted.")
+			r.change("Took the lab ID " + ids.Prefix(sid) + "… from the link (?sid=) and set it as this browser's cookie: the ID was planted.")
 		} else {
-			r.change("Refused the ?sid= ID " + labs.Prefix(sid) + "… (" + st + "): the lab never adopts an ID it did not issue, in either mode.")
+			r.change("Refused the ?sid= ID " + ids.Prefix(sid) + "… (" + st + "): the lab never adopts an ID it did not issue, in either mode.")
 			if r.state != labs.StateValid {
 				if err := a.issueLab(c, r, mode); err != nil {
 					return err
@@ -266,9 +267,9 @@ func (a *app) labSiteLogin(c *fiber.Ctx) error {
 	r.id, r.sess = id, sess
 	if rotate {
 		a.setLabCookie(c, l, sess.Mode(), id)
-		r.change("Logged in as " + user.Username + ". ID rotated at login: " + labs.Prefix(old) + "… → " + labs.Prefix(id) + "…; the old ID is now refused.")
+		r.change("Logged in as " + user.Username + ". ID rotated at login: " + ids.Prefix(old) + "… → " + ids.Prefix(id) + "…; the old ID is now refused.")
 	} else {
-		r.change("Logged in as " + user.Username + ". The ID stayed " + labs.Prefix(id) + "… (no rotation): whoever else holds it is now logged in too.")
+		r.change("Logged in as " + user.Username + ". The ID stayed " + ids.Prefix(id) + "… (no rotation): whoever else holds it is now logged in too.")
 	}
 	return a.labSiteRedirect(c, r, "/lab/"+l.Slug+"/site/account")
 }
@@ -407,7 +408,7 @@ func (a *app) renderLabSite(c *fiber.Ctx, r *labReq, status int, view string) er
 		v.Record = viewLabRecord(r.sess)
 	}
 	if r.id != "" && r.state == labs.StateValid {
-		v.Jar = []jarCookie{{Name: r.lab.Cookie(), Prefix: labs.Prefix(r.id), Length: len(r.id)}}
+		v.Jar = []jarCookie{{Name: r.lab.Cookie(), Prefix: ids.Prefix(r.id), Length: len(r.id)}}
 	}
 	c.Response().Header.VisitAllCookie(func(k, val []byte) {
 		v.SetCookies = append(v.SetCookies, setCookieLine(string(val)))
@@ -502,7 +503,7 @@ func setCookieLine(h string) string {
 		return truncate(h, 200)
 	}
 	val, attrs, _ := strings.Cut(rest, ";")
-	shown := labs.Prefix(val)
+	shown := ids.Prefix(val)
 	if len(val) > len(shown) {
 		shown += "…"
 	}

@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,64 +13,27 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 )
 
 // cookieName is the session cookie, named as Django names it.
 const cookieName = "sessionid"
 
-// idBytes is the entropy of a session ID: 256 bits from crypto/rand, far past
-// OWASP's 64-bit minimum, so guessing a live ID is hopeless.
-// https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-id-entropy
-const idBytes = 32
-
-// idLen is the length of an ID in unpadded base64url.
-var idLen = base64.RawURLEncoding.EncodedLen(idBytes)
+// idLen is the length of the IDs the shop issues (unpadded base64url).
+var idLen = ids.Len
 
 // newID returns a fresh session ID (or CSRF token).
-func newID() string {
-	b := make([]byte, idBytes)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // the OS has no randomness: nothing is safe to do
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func newID() string { return ids.New() }
 
-// hashID is the key under which a session ID is stored: SHA-256 hex. The
-// table never holds a cookie that could be replayed.
-func hashID(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
-}
+// hashID is the key under which a session ID is stored (SHA-256 hex).
+func hashID(id string) string { return ids.Hash(id) }
 
 // validID reports whether a cookie value has the shape of an ID we issue.
 // Anything else is refused before it reaches the database.
-func validID(v string) bool {
-	if len(v) != idLen {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+func validID(v string) bool { return len(v) == idLen && ids.Base64URL(v) }
 
-// prefix shows the start of a secret: enough to tell two apart, far too
-// little to use. Pages never echo a whole ID (that would defeat HttpOnly).
-// It cuts at a character boundary, so an odd cookie value shown in the
-// panel stays valid UTF-8.
-func prefix(s string) string {
-	if len(s) <= 8 {
-		return s
-	}
-	n := 8
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// prefix shows the first characters of a secret, never the whole.
+func prefix(s string) string { return ids.Prefix(s) }
 
 // sessionData is the JSON kept in the session record's data column. It is
 // shown, decoded, in the session panel.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 )
 
 func TestLabCookieNamesAreTheLabsOwnAndNeverTheShops(t *testing.T) {
@@ -35,7 +36,7 @@ func TestParseModeAcceptsOnlyWeakAndDefended(t *testing.T) {
 }
 
 func TestValidIDRefusesWhatNoLabIssues(t *testing.T) {
-	for in, ok := range map[string]bool{RandomID(): true, "58492005": true, "": false, strings.Repeat("a", 65): false, "<script>": false, "a b": false, "a;b": false} {
+	for in, ok := range map[string]bool{ids.New(): true, "58492005": true, "": false, strings.Repeat("a", 65): false, "<script>": false, "a b": false, "a;b": false} {
 		if ValidID(in) != ok {
 			t.Errorf("ValidID(%q) = %v, want %v", in, !ok, ok)
 		}

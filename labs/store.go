@@ -2,12 +2,8 @@ package labs
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +12,7 @@ import (
 	"time"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 )
 
 // States of a lab cookie, as the lab's panels name them.
@@ -70,21 +67,6 @@ func NewStore(d *db.DB, now func() time.Time) *Store {
 	return &Store{db: d, now: now, base: (time.Now().Unix() % 100000) * 1000}
 }
 
-// Hash is the key a lab ID is stored under (SHA-256 hex), as in the shop.
-func Hash(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
-}
-
-// RandomID is 256 bits from crypto/rand, base64url: the defended ID.
-func RandomID() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // newID mints an ID for a new lab session. Only the weak guessable-ids lab
 // uses a counter: every other lab, weak or not, uses random IDs, so that it
 // teaches one weakness at a time.
@@ -92,43 +74,24 @@ func (s *Store) newID(lab string, mode Mode) string {
 	if lab == "guessable-ids" && mode == Weak {
 		return s.CounterID(s.seq.Add(1))
 	}
-	return RandomID()
+	return ids.New()
 }
 
 // CounterID is the weak lab's n-th ID: a clock-derived base plus a counter.
 func (s *Store) CounterID(n int64) string { return strconv.FormatInt(s.base+n, 10) }
 
 // ValidID reports whether v could be a lab ID: 1..64 base64url characters.
-func ValidID(v string) bool {
-	if len(v) == 0 || len(v) > 64 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// Prefix shows the start of an ID: enough to tell two apart.
-func Prefix(id string) string {
-	if len(id) <= 8 {
-		return id
-	}
-	return id[:8]
-}
+func ValidID(v string) bool { return len(v) <= 64 && ids.Base64URL(v) }
 
 // Issue creates a new anonymous lab session. owner is the learner whose
 // browser asked ("" for a browser the server simulates).
 func (s *Store) Issue(ctx context.Context, lab string, mode Mode, owner string) (string, *Session, error) {
 	now := s.now()
 	id := s.newID(lab, mode)
-	row := &db.LabSession{Lab: lab, Key: Hash(id), Mode: string(mode), IDPrefix: Prefix(id), Owner: owner, CreatedAt: now, LastSeenAt: now}
+	row := &db.LabSession{Lab: lab, Key: ids.Hash(id), Mode: string(mode), IDPrefix: ids.Prefix(id), Owner: owner, CreatedAt: now, LastSeenAt: now}
 	sess := &Session{Row: row}
 	if lab == "cross-site" {
-		sess.Data.CSRF = RandomID()
+		sess.Data.CSRF = ids.New()
 	}
 	row.ExpiresAt = s.expiry(lab, mode, now, now)
 	if err := sess.encode(); err != nil {
@@ -182,7 +145,7 @@ func (s *Store) Peek(ctx context.Context, lab, id string) (*Session, string, err
 	if !ValidID(id) {
 		return nil, StateMalformed, nil
 	}
-	row, err := s.db.LabSession(ctx, lab, Hash(id))
+	row, err := s.db.LabSession(ctx, lab, ids.Hash(id))
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, StateUnknown, nil
 	}
@@ -236,14 +199,14 @@ func (s *Store) Login(ctx context.Context, sess *Session, oldID, user, learner s
 	}
 	id := s.newID(sess.Row.Lab, sess.Mode())
 	row := *sess.Row
-	row.Key, row.IDPrefix = Hash(id), Prefix(id)
+	row.Key, row.IDPrefix = ids.Hash(id), ids.Prefix(id)
 	row.Username = sql.NullString{String: user, Valid: true}
 	row.LoginLearner = learner
 	row.CreatedAt, row.LastSeenAt = now, now
 	row.ExpiresAt = s.expiry(row.Lab, sess.Mode(), now, now)
 	ns := &Session{Row: &row, Data: sess.Data}
 	if ns.Data.CSRF != "" {
-		ns.Data.CSRF = RandomID()
+		ns.Data.CSRF = ids.New()
 	}
 	if err := ns.encode(); err != nil {
 		return "", nil, err
@@ -291,9 +254,9 @@ type Attempt struct {
 // there even when the browser withholds every cookie (which is the point).
 func (s *Store) NewAttempt(ctx context.Context, lab string, mode Mode, owner, shopKey, target string) (string, error) {
 	now := s.now()
-	tok := RandomID()
+	tok := ids.New()
 	data, _ := json.Marshal(map[string]string{"target": target})
-	row := &db.LabSession{Lab: lab + ":attempt", Key: Hash(tok), Mode: string(mode), IDPrefix: Prefix(tok), Owner: owner, ShopKey: shopKey, Data: string(data),
+	row := &db.LabSession{Lab: lab + ":attempt", Key: ids.Hash(tok), Mode: string(mode), IDPrefix: ids.Prefix(tok), Owner: owner, ShopKey: shopKey, Data: string(data),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: sql.NullTime{Time: now.Add(30 * time.Minute), Valid: true}}
 	if err := s.db.InsertLabSession(ctx, row); err != nil {
 		return "", fmt.Errorf("labs: attempt: %w", err)
@@ -306,7 +269,7 @@ func (s *Store) Attempt(ctx context.Context, lab, tok string) (*Attempt, error) 
 	if !ValidID(tok) {
 		return nil, db.ErrNotFound
 	}
-	row, err := s.db.LabSession(ctx, lab+":attempt", Hash(tok))
+	row, err := s.db.LabSession(ctx, lab+":attempt", ids.Hash(tok))
 	if err != nil {
 		return nil, err
 	}
