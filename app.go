@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,9 @@ type config struct {
 	JoinURL        string   // the address students open, shown on the dashboard; default: the dashboard's own
 	TrustedProxies []string // reverse proxies whose X-Forwarded-For/-Proto are believed
 	StreamBeat     time.Duration
+
+	SweepEvery time.Duration    // how often expired sessions are deleted
+	Now        func() time.Time // the clock; nil: the real one (tests inject theirs to move time)
 }
 
 // timeouts are the session lifetimes; the instructor may change them live.
@@ -43,7 +48,7 @@ type app struct {
 	cfg      config
 	db       *db.DB
 	log      *slog.Logger
-	now      func() time.Time // injectable clock for the timeout tests
+	now      func() time.Time // cfg.Now, or the real clock
 	boot     string           // identifies this server start
 	products []db.Product
 	byID     map[int64]db.Product
@@ -64,7 +69,6 @@ type app struct {
 	hub      *hub
 	stopping chan struct{}
 	stopOnce sync.Once
-	started  sync.Once
 }
 
 // newApp builds the application on an open database.
@@ -72,11 +76,15 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 	if cfg.Instance == "" {
 		cfg.Instance = defaultInstance(cfg.Addr)
 	}
+	now := cfg.Now
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+	}
 	a := &app{
 		cfg:     cfg,
 		db:      database,
 		log:     logger,
-		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		now:     now,
 		boot:    newID()[:12],
 		limiter: newLoginLimiter(10, time.Minute),
 		hashes:  newHashGate(defaultHashSlots(), 3*time.Second),
@@ -137,6 +145,27 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 	a.fiber.Server().ErrorHandler = a.serverError
 	a.routes()
 	return a, nil
+}
+
+// proxyHeader is the header that names the client behind a trusted proxy.
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+// defaultInstance names this server in the badge and the events: host:port.
+func defaultInstance(addr string) string {
+	host, _ := os.Hostname()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		port = addr
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	return host + ":" + port
 }
 
 func (a *app) timeouts() timeouts { return *a.tmo.Load() }

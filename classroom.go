@@ -25,42 +25,17 @@ const (
 // timeout changed on one instance applies on all of them within seconds.
 const settingsEvery = 2 * time.Second
 
-// proxyHeader is the header that names the client behind a trusted proxy.
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
-}
-
-// start runs the background work of a serving instance: the settings
-// watcher. (The live stream's poller starts with its first subscriber.)
-func (a *app) start() {
-	a.started.Do(func() {
-		if err := a.loadSettings(context.Background()); err != nil {
-			a.log.Warn("read class settings", "err", err)
-		}
-		go a.watchSettings(settingsEvery)
-	})
-}
-
-// shutdown ends the live streams first, then lets in-flight requests finish:
-// an open event stream is a response that never ends by itself.
-func (a *app) shutdown(ctx context.Context) error {
-	a.stopOnce.Do(func() { close(a.stopping) })
-	return a.fiber.ShutdownWithContext(ctx)
-}
-
-func (a *app) watchSettings(every time.Duration) {
+// watchSettings rereads the class settings every so often until ctx ends.
+func (a *app) watchSettings(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
-		case <-a.stopping:
+		case <-ctx.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), every)
-			if err := a.loadSettings(ctx); err != nil {
+			rctx, cancel := context.WithTimeout(ctx, every)
+			if err := a.loadSettings(rctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("read class settings", "err", err)
 			}
 			cancel()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -105,13 +104,15 @@ func adminDB(t testing.TB, base string) *sql.DB {
 	return a
 }
 
-// testServer is a real Session Lab on a real loopback listener.
+// testServer is a real Session Lab on a real loopback listener, started by
+// startApp like `serve` starts it.
 type testServer struct {
 	URL   string
 	app   *app
 	db    *db.DB
 	clock *testClock
 	logs  *strings.Builder
+	srv   *server
 
 	stopOnce sync.Once
 }
@@ -127,35 +128,25 @@ type serverOption func(*config)
 // withInstance names the server instance (the badge, events' instance).
 func withInstance(name string) serverOption { return func(c *config) { c.Instance = name } }
 
-// startServer opens the database at url, starts the app on 127.0.0.1:0 and
-// stops both when the test ends.
+// startServer starts the app on the database at url, on 127.0.0.1:0, with
+// the defaults of `serve`, a test clock and the log in a buffer, and stops it
+// when the test ends.
 func startServer(t testing.TB, url string, opts ...serverOption) *testServer {
 	t.Helper()
-	cfg := config{Addr: "127.0.0.1:0", DBURL: url, Instance: "test", InstructorToken: "test-instructor-token", IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 8 * time.Hour}
+	clock := &testClock{}
+	clock.now.Store(time.Now().UTC().Truncate(time.Microsecond).UnixNano())
+	cfg := defaultConfig()
+	cfg.Addr, cfg.DBURL, cfg.Instance, cfg.InstructorToken, cfg.Now = "127.0.0.1:0", url, "test", "test-instructor-token", clock.Now
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ctx := context.Background()
-	d, err := db.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("open %s: %v", url, err)
-	}
 	logs := &strings.Builder{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
-	a, err := newApp(cfg, d, logger)
+	srv, err := startApp(context.Background(), cfg, logger)
 	if err != nil {
-		t.Fatalf("newApp: %v", err)
+		t.Fatalf("start the server on %s: %v", url, err)
 	}
-	clock := &testClock{}
-	clock.now.Store(time.Now().UTC().Truncate(time.Microsecond).UnixNano())
-	a.now = clock.Now
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go a.fiber.Listener(ln)
-	a.start()
-	s := &testServer{URL: "http://" + ln.Addr().String(), app: a, db: d, clock: clock, logs: logs}
+	s := &testServer{URL: srv.URL, app: srv.app, db: srv.db, clock: clock, logs: logs, srv: srv}
 	t.Cleanup(s.stop)
 	return s
 }
@@ -166,8 +157,7 @@ func (s *testServer) stop() {
 	s.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		s.app.shutdown(ctx)
-		s.db.Close()
+		s.srv.stop(ctx)
 	})
 }
 

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"sessionlab/db"
+	"sessionlab/internal/loadtest"
 )
 
 func main() {
@@ -32,7 +32,7 @@ func main() {
 	case len(args) > 0 && args[0] == "db":
 		err = dbCommand(args[1:], os.Stdout, os.Stderr)
 	case len(args) > 0 && args[0] == "loadtest":
-		err = loadtestCommand(args[1:], os.Stdout)
+		err = loadtest.Run(args[1:], os.Stdout, startInProcess)
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		err = fmt.Errorf("unknown command %q: use serve (the default), db or loadtest", args[0])
 	default:
@@ -104,14 +104,14 @@ func serveFlags(args []string) (config, error) {
 		return config{}, err
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var cfg config
-	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address HOST:PORT [ADDR]")
-	fs.StringVar(&cfg.DBURL, "db", env("DATABASE_URL", "sqlite:sessionlab.db"), "database URL: sqlite:PATH, sqlite::memory: or mysql://USER:PASS@HOST:PORT/DBNAME [DATABASE_URL]")
+	cfg := defaultConfig()
+	fs.StringVar(&cfg.Addr, "addr", env("ADDR", cfg.Addr), "listen address HOST:PORT [ADDR]")
+	fs.StringVar(&cfg.DBURL, "db", env("DATABASE_URL", cfg.DBURL), "database URL: sqlite:PATH, sqlite::memory: or mysql://USER:PASS@HOST:PORT/DBNAME [DATABASE_URL]")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("SECURE_COOKIES"), "mark the session cookie Secure (serve over HTTPS) [SECURE_COOKIES=1]")
 	fs.StringVar(&cfg.Instance, "instance", env("INSTANCE", ""), "name shown as \"served by\" (default host:port) [INSTANCE]")
 	fs.StringVar(&cfg.InstructorToken, "instructor-token", env("INSTRUCTOR_TOKEN", ""), "fixed instructor token (default: random, printed at start) [INSTRUCTOR_TOKEN]")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("IDLE_TIMEOUT", 30*time.Minute), "end a session unused this long [IDLE_TIMEOUT]")
-	fs.DurationVar(&cfg.AbsoluteTimeout, "absolute-timeout", envDuration("ABSOLUTE_TIMEOUT", 8*time.Hour), "end any session this long after login or creation [ABSOLUTE_TIMEOUT]")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("IDLE_TIMEOUT", cfg.IdleTimeout), "end a session unused this long [IDLE_TIMEOUT]")
+	fs.DurationVar(&cfg.AbsoluteTimeout, "absolute-timeout", envDuration("ABSOLUTE_TIMEOUT", cfg.AbsoluteTimeout), "end any session this long after login or creation [ABSOLUTE_TIMEOUT]")
 	fs.StringVar(&cfg.LessonsDir, "lessons", env("LESSONS_DIR", ""), "load the lessons from this folder of lesson files instead of the built-in ones (copy lessons/content and edit; see lessons/FORMAT.md) [LESSONS_DIR]")
 	fs.BoolVar(&cfg.Dev, "dev", envBool("DEV"), "reload templates from ./views on every request [DEV=1]")
 	// Classroom.
@@ -131,18 +131,6 @@ func serveFlags(args []string) (config, error) {
 	return cfg, nil
 }
 
-func defaultInstance(addr string) string {
-	host, _ := os.Hostname()
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		port = addr
-	}
-	if host == "" {
-		host = "localhost"
-	}
-	return host + ":" + port
-}
-
 // serve runs the web server until SIGINT or SIGTERM, then lets in-flight
 // requests finish.
 func serve(args []string, logger *slog.Logger) error {
@@ -156,38 +144,25 @@ func serve(args []string, logger *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	database, err := db.Open(ctx, cfg.DBURL)
+	srv, err := startApp(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer database.Close()
-	a, err := newApp(cfg, database, logger)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	base := "http://" + selfAddr(ln.Addr())
-	a.baseURL.Store(&base)
-	go a.sweep(ctx, time.Minute)
-	a.start()
-	logger.Info("Session Lab is running", "url", "http://"+displayAddr(ln.Addr().String()), "db", database.Config.Display, "instance", a.cfg.Instance)
+	url := "http://" + displayAddr(srv.ln.Addr().String())
+	logger.Info("Session Lab is running", "url", url, "db", srv.db.Config.Display, "instance", srv.app.cfg.Instance)
 	// The instructor link goes to the console only, never into the log.
-	fmt.Fprintf(os.Stderr, "\n  Session Lab: open http://%s\n  Instructor's dashboard (keep this link to yourself):\n    %s\n\n",
-		displayAddr(ln.Addr().String()), instructorURL("http://"+displayAddr(ln.Addr().String()), a.cfg.InstructorToken))
-	errc := make(chan error, 1)
-	go func() { errc <- a.fiber.Listener(ln) }()
+	fmt.Fprintf(os.Stderr, "\n  Session Lab: open %s\n  Instructor's dashboard (keep this link to yourself):\n    %s\n\n",
+		url, instructorURL(url, srv.app.cfg.InstructorToken))
 	select {
-	case err := <-errc:
+	case err := <-srv.done():
+		srv.stop(context.Background())
 		return err
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return a.shutdown(sctx)
+	return srv.stop(sctx)
 }
 
 // tuneRuntime trades a little memory for CPU: the live heap is a few MB
@@ -226,15 +201,6 @@ func cpuProfile(path string) func() {
 	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
-// selfAddr is where the server reaches its own listener (the labs' simulated
-// browsers): a wildcard address becomes loopback.
-func selfAddr(addr net.Addr) string {
-	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP == nil || tcp.IP.IsUnspecified()) {
-		return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
-	}
-	return addr.String()
-}
-
 // displayAddr makes a listen address clickable: localhost instead of 127.0.0.1.
 func displayAddr(addr string) string {
 	host, port, err := net.SplitHostPort(addr)
@@ -245,26 +211,4 @@ func displayAddr(addr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// sweep deletes expired sessions periodically, so abandoned rows do not pile up.
-func (a *app) sweep(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := a.db.DeleteExpiredSessions(ctx, a.now())
-			if err != nil {
-				a.log.Warn("sweep expired sessions", "err", err)
-			} else if n > 0 {
-				a.log.Info("swept expired sessions", "count", n)
-			}
-			if _, err := a.labs.Sweep(ctx); err != nil {
-				a.log.Warn("sweep lab sessions", "err", err)
-			}
-		}
-	}
 }

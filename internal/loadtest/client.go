@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bytes"
@@ -20,28 +20,28 @@ import (
 // The load tool's client side: simulated learners, each with its own cookie
 // jar (one browser profile each), and the statistics they feed.
 
-// ltStats collects latencies per route and every unexpected answer.
-type ltStats struct {
+// stats collects latencies per route and every unexpected answer.
+type stats struct {
 	mu     sync.Mutex
-	routes map[string]*ltRoute
+	routes map[string]*routeStats
 	errs   []string // the first few errors, verbatim
 	nErrs  atomic.Int64
 	flows  atomic.Int64
 }
 
-type ltRoute struct {
+type routeStats struct {
 	lat  []time.Duration
 	errs int
 }
 
-func newStats() *ltStats { return &ltStats{routes: map[string]*ltRoute{}} }
+func newStats() *stats { return &stats{routes: map[string]*routeStats{}} }
 
-func (s *ltStats) add(route string, d time.Duration, err error) {
+func (s *stats) add(route string, d time.Duration, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.routes[route]
 	if r == nil {
-		r = &ltRoute{}
+		r = &routeStats{}
 		s.routes[route] = r
 	}
 	if err != nil {
@@ -56,10 +56,10 @@ func (s *ltStats) add(route string, d time.Duration, err error) {
 }
 
 // fail records an error that is not one request's (a failed check).
-func (s *ltStats) fail(what string, err error) { s.add(what, 0, err) }
+func (s *stats) fail(what string, err error) { s.add(what, 0, err) }
 
 // count is the number of successful requests on the routes matching keep.
-func (s *ltStats) count(keep func(string) bool) int {
+func (s *stats) count(keep func(string) bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -72,7 +72,7 @@ func (s *ltStats) count(keep func(string) bool) int {
 }
 
 // merged returns the latencies of the routes matching keep, sorted.
-func (s *ltStats) merged(keep func(string) bool) []time.Duration {
+func (s *stats) merged(keep func(string) bool) []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var all []time.Duration
@@ -95,7 +95,7 @@ func pct(sorted []time.Duration, q float64) time.Duration {
 	return sorted[i]
 }
 
-func (s *ltStats) routeNames() []string {
+func (s *stats) routeNames() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var names []string
@@ -110,7 +110,7 @@ func (s *ltStats) routeNames() []string {
 type learner struct {
 	base   string
 	client *http.Client
-	st     *ltStats
+	st     *stats
 	csrf   string
 	buf    bytes.Buffer // reused for every response body
 	skim   bool         // throughput modes: read bodies but keep nothing
@@ -131,7 +131,7 @@ func csrfToken(body string) string {
 	return ""
 }
 
-func newLearner(base string, tr http.RoundTripper, st *ltStats) *learner {
+func newLearner(base string, tr http.RoundTripper, st *stats) *learner {
 	jar, _ := cookiejar.New(nil)
 	return &learner{base: base, st: st, client: &http.Client{
 		Jar:       jar,
@@ -143,8 +143,8 @@ func newLearner(base string, tr http.RoundTripper, st *ltStats) *learner {
 	}}
 }
 
-// ltResp is what a request answered.
-type ltResp struct {
+// response is what a request answered.
+type response struct {
 	status   int
 	location string
 	retry    string
@@ -156,14 +156,14 @@ var errUnexpected = errors.New("unexpected answer")
 
 // do sends one request and records its latency under route; any status other
 // than want is an error (and recorded as one).
-func (l *learner) do(ctx context.Context, method, path, route string, form url.Values, want ...int) (ltResp, error) {
+func (l *learner) do(ctx context.Context, method, path, route string, form url.Values, want ...int) (response, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequestWithContext(ctx, method, l.base+path, body)
 	if err != nil {
-		return ltResp{}, err
+		return response{}, err
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -172,10 +172,10 @@ func (l *learner) do(ctx context.Context, method, path, route string, form url.V
 	resp, err := l.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ltResp{}, ctx.Err() // the run ended: not the server's fault
+			return response{}, ctx.Err() // the run ended: not the server's fault
 		}
 		l.st.add(route, 0, err)
-		return ltResp{}, err
+		return response{}, err
 	}
 	l.buf.Reset()
 	_, err = l.buf.ReadFrom(resp.Body)
@@ -183,12 +183,12 @@ func (l *learner) do(ctx context.Context, method, path, route string, form url.V
 	d := time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ltResp{}, ctx.Err()
+			return response{}, ctx.Err()
 		}
 		l.st.add(route, 0, err)
-		return ltResp{}, err
+		return response{}, err
 	}
-	r := ltResp{status: resp.StatusCode, location: resp.Header.Get("Location"), retry: resp.Header.Get("Retry-After"), bytes: l.buf.Len()}
+	r := response{status: resp.StatusCode, location: resp.Header.Get("Location"), retry: resp.Header.Get("Retry-After"), bytes: l.buf.Len()}
 	if !l.skim || resp.StatusCode != want[0] {
 		r.body = l.buf.String()
 	}
@@ -206,7 +206,7 @@ func (l *learner) do(ctx context.Context, method, path, route string, form url.V
 	return r, err
 }
 
-func (l *learner) get(ctx context.Context, path, route string, want ...int) (ltResp, error) {
+func (l *learner) get(ctx context.Context, path, route string, want ...int) (response, error) {
 	if len(want) == 0 {
 		want = []int{http.StatusOK}
 	}
@@ -215,7 +215,7 @@ func (l *learner) get(ctx context.Context, path, route string, want ...int) (ltR
 
 // post submits a form with the CSRF token of the last page, then follows the
 // 303 like a browser (the GET is recorded under its own route).
-func (l *learner) post(ctx context.Context, path, route string, form url.Values, follow string) (ltResp, error) {
+func (l *learner) post(ctx context.Context, path, route string, form url.Values, follow string) (response, error) {
 	if form == nil {
 		form = url.Values{}
 	}
@@ -227,13 +227,13 @@ func (l *learner) post(ctx context.Context, path, route string, form url.Values,
 	return l.get(ctx, r.location, follow)
 }
 
-var ltTitle = regexp.MustCompile(`<title>([^<]*)</title>`)
+var titleRe = regexp.MustCompile(`<title>([^<]*)</title>`)
 
 func titleOf(body string) string {
-	if m := ltTitle.FindStringSubmatch(body); m != nil {
+	if m := titleRe.FindStringSubmatch(body); m != nil {
 		return "(" + m[1] + ")"
 	}
-	return "(" + truncate(strings.TrimSpace(body), 80) + ")"
+	return fmt.Sprintf("(%.80s)", strings.TrimSpace(body)) // %.Ns cuts at N characters, never inside one
 }
 
 // think waits like a learner reading the page; it ends early when the run does.

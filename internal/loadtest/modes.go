@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -14,13 +14,13 @@ import (
 	"time"
 )
 
-// The load tool's modes. Each returns an ltResult: latencies per route,
+// The load tool's modes. Each returns an result: latencies per route,
 // errors, and the server CPU it cost.
 
-type ltResult struct {
+type result struct {
 	mode      string
 	elapsed   time.Duration
-	st        *ltStats
+	st        *stats
 	serverCPU time.Duration
 	clientCPU time.Duration
 	notes     []string // extra lines for the report
@@ -28,21 +28,21 @@ type ltResult struct {
 	bytes     int64 // body bytes received, for the throughput modes
 }
 
-func (r *ltResult) note(format string, args ...any) {
+func (r *result) note(format string, args ...any) {
 	r.notes = append(r.notes, fmt.Sprintf(format, args...))
 }
 
 // measure runs body for the mode's duration and wraps its figures.
-func (lt *ltRun) measure(mode string, st *ltStats, body func(ctx context.Context)) *ltResult {
-	ctx, cancel := context.WithTimeout(context.Background(), lt.cfg.duration)
+func (rn *runner) measure(mode string, st *stats, body func(ctx context.Context)) *result {
+	ctx, cancel := context.WithTimeout(context.Background(), rn.cfg.duration)
 	defer cancel()
-	cpu0, self0 := procCPU(lt.srv.pid), procCPU(selfPID)
+	cpu0, self0 := procCPU(rn.srv.pid), procCPU(selfPID)
 	start := time.Now()
 	body(ctx)
-	res := &ltResult{mode: mode, st: st, elapsed: time.Since(start), figures: map[string]float64{}}
-	res.serverCPU = procCPU(lt.srv.pid) - cpu0
+	res := &result{mode: mode, st: st, elapsed: time.Since(start), figures: map[string]float64{}}
+	res.serverCPU = procCPU(rn.srv.pid) - cpu0
 	res.clientCPU = procCPU(selfPID) - self0
-	if lt.srv.pid == selfPID {
+	if rn.srv.pid == selfPID {
 		res.clientCPU = 0 // one process: the CPU figure is the sum of both
 	}
 	return res
@@ -75,14 +75,14 @@ func parallel(n int, fn func(i int)) {
 
 // ceiling: the same server answering a static file — what the machine,
 // Fiber and the client can do at best.
-func (lt *ltRun) ceiling() *ltResult {
+func (rn *runner) ceiling() *result {
 	st := newStats()
-	ls := lt.learners(lt.cfg.learners, st)
+	ls := rn.learners(rn.cfg.learners, st)
 	for _, l := range ls {
 		l.skim = true
 	}
 	var bytes atomic.Int64
-	res := lt.measure("ceiling", st, func(ctx context.Context) {
+	res := rn.measure("ceiling", st, func(ctx context.Context) {
 		loop(ctx, len(ls), func(ctx context.Context, i int) {
 			if r, err := ls[i].get(ctx, "/static/app.css", "GET /static/app.css"); err == nil {
 				bytes.Add(int64(r.bytes))
@@ -95,15 +95,15 @@ func (lt *ltRun) ceiling() *ltResult {
 
 // read: established sessions with two items in the cart GET /cart with all
 // three panels, as fast as they can (auth: logged in, cart in cart_items).
-func (lt *ltRun) read(auth bool) *ltResult {
+func (rn *runner) read(auth bool) *result {
 	setup := newStats()
-	ls := lt.learners(lt.cfg.learners, setup)
+	ls := rn.learners(rn.cfg.learners, setup)
 	parallel(len(ls), func(i int) {
 		l, ctx := ls[i], context.Background()
 		if auth {
-			u := lt.user(i)
+			u := rn.user(i)
 			if _, err := l.get(ctx, "/login", "setup"); err == nil {
-				lt.login(ctx, l, u, "/") // waits as told when the login queue is full
+				rn.login(ctx, l, u, "/") // waits as told when the login queue is full
 			}
 		}
 		for _, p := range []string{"1", "2"} {
@@ -121,7 +121,7 @@ func (lt *ltRun) read(auth bool) *ltResult {
 		mode = "read-auth"
 	}
 	var bytes atomic.Int64
-	res := lt.measure(mode, st, func(ctx context.Context) {
+	res := rn.measure(mode, st, func(ctx context.Context) {
 		loop(ctx, len(ls), func(ctx context.Context, i int) {
 			if r, err := ls[i].get(ctx, "/cart", "GET /cart"); err == nil {
 				bytes.Add(int64(r.bytes))
@@ -129,12 +129,12 @@ func (lt *ltRun) read(auth bool) *ltResult {
 		})
 	})
 	res.bytes = bytes.Load()
-	lt.mergeSetup(res, setup)
+	rn.mergeSetup(res, setup)
 	return res
 }
 
 // mergeSetup counts setup failures as the run's errors.
-func (lt *ltRun) mergeSetup(res *ltResult, setup *ltStats) {
+func (rn *runner) mergeSetup(res *result, setup *stats) {
 	if n := setup.nErrs.Load(); n > 0 {
 		setup.mu.Lock()
 		for _, e := range setup.errs {
@@ -145,12 +145,12 @@ func (lt *ltRun) mergeSetup(res *ltResult, setup *ltStats) {
 }
 
 // flow: the whole story of a visit, with the checks a tutorial relies on.
-func (lt *ltRun) flow() *ltResult {
+func (rn *runner) flow() *result {
 	st := newStats()
-	ls := lt.learners(lt.cfg.learners, st)
-	return lt.measure("flow", st, func(ctx context.Context) {
+	ls := rn.learners(rn.cfg.learners, st)
+	return rn.measure("flow", st, func(ctx context.Context) {
 		loop(ctx, len(ls), func(ctx context.Context, i int) {
-			if lt.oneFlow(ctx, ls[i], lt.user(i)) == nil {
+			if rn.oneFlow(ctx, ls[i], rn.user(i)) == nil {
 				st.flows.Add(1)
 			}
 		})
@@ -159,8 +159,8 @@ func (lt *ltRun) flow() *ltResult {
 
 // oneFlow: catalog → product → add ×3 → cart → login → cart → /api/state →
 // logout → /account (must redirect).
-func (lt *ltRun) oneFlow(ctx context.Context, l *learner, u ltUser) error {
-	step := func(err error) bool { return err == nil && think(ctx, lt.cfg.think) }
+func (rn *runner) oneFlow(ctx context.Context, l *learner, u account) error {
+	step := func(err error) bool { return err == nil && think(ctx, rn.cfg.think) }
 	if _, err := l.get(ctx, "/", "GET /"); !step(err) {
 		return fmt.Errorf("stopped")
 	}
@@ -180,7 +180,7 @@ func (lt *ltRun) oneFlow(ctx context.Context, l *learner, u ltUser) error {
 	if _, err := l.get(ctx, "/login?next=/cart", "GET /login"); !step(err) {
 		return fmt.Errorf("stopped")
 	}
-	if _, err := lt.login(ctx, l, u, "/cart"); err != nil {
+	if _, err := rn.login(ctx, l, u, "/cart"); err != nil {
 		return err
 	}
 	r, err := l.get(ctx, "/cart", "GET /cart")
@@ -214,7 +214,7 @@ func (lt *ltRun) oneFlow(ctx context.Context, l *learner, u ltUser) error {
 		} `json:"cart"`
 	}
 	if err := json.Unmarshal([]byte(r.body), &state); err != nil || state.Session == nil || !state.Session.Authenticated || state.Session.User != u.name || state.Cart.Owner != u.name || len(state.Cart.Items) < 3 {
-		err := fmt.Errorf("/api/state after login: want %s's session and cart with ≥3 items, got %s", u.name, truncate(r.body, 200))
+		err := fmt.Errorf("/api/state after login: want %s's session and cart with ≥3 items, got %.200s", u.name, r.body)
 		l.st.fail("check: /api/state", err)
 		return err
 	}
@@ -238,7 +238,7 @@ func (lt *ltRun) oneFlow(ctx context.Context, l *learner, u ltUser) error {
 
 // login posts the form; a 503 or 429 with Retry-After ("busy, come back") is
 // a correct answer under a storm: the learner waits as told and tries again.
-func (lt *ltRun) login(ctx context.Context, l *learner, u ltUser, next string) (retries int, err error) {
+func (rn *runner) login(ctx context.Context, l *learner, u account, next string) (retries int, err error) {
 	for attempt := 0; ; attempt++ {
 		form := url.Values{"username": {u.name}, "password": {u.pass}, "next": {next}, "csrf_token": {l.csrf}}
 		r, err := l.do(ctx, http.MethodPost, "/login", "POST /login", form, http.StatusSeeOther, http.StatusServiceUnavailable, http.StatusTooManyRequests)
@@ -246,9 +246,9 @@ func (lt *ltRun) login(ctx context.Context, l *learner, u ltUser, next string) (
 			return attempt, err
 		}
 		if r.status == http.StatusSeeOther {
-			lt.loginOK.Add(1)
+			rn.loginOK.Add(1)
 			if attempt > 0 {
-				lt.loginDeferred.Add(1)
+				rn.loginDeferred.Add(1)
 			}
 			_, err := l.get(ctx, r.location, "GET "+routeOf(r.location))
 			return attempt, err
@@ -259,7 +259,7 @@ func (lt *ltRun) login(ctx context.Context, l *learner, u ltUser, next string) (
 			l.st.fail("check: login retry", err)
 			return attempt, err
 		}
-		lt.loginBusy.Add(1)
+		rn.loginBusy.Add(1)
 		if !think(ctx, time.Duration(secs)*time.Second) {
 			return attempt, ctx.Err()
 		}
@@ -274,7 +274,7 @@ func routeOf(path string) string {
 	return path
 }
 
-var ltProductName = strings.NewReplacer("&amp;", "&", "&#39;", "'")
+var entities = strings.NewReplacer("&amp;", "&", "&#39;", "'")
 
 func productName(body string) string {
 	i := strings.Index(body, "<h1>")
@@ -282,22 +282,22 @@ func productName(body string) string {
 	if i < 0 || j < i {
 		return ""
 	}
-	return ltProductName.Replace(body[i+4 : j])
+	return entities.Replace(body[i+4 : j])
 }
 
 // loginStorm: 64 learners log in within one second while 32 others browse.
-func (lt *ltRun) loginStorm() *ltResult {
+func (rn *runner) loginStorm() *result {
 	setup := newStats()
 	browse, storm := newStats(), newStats()
-	browsers := lt.learners(lt.cfg.browsers, setup)
-	stormers := lt.learners(lt.cfg.storm, setup)
+	browsers := rn.learners(rn.cfg.browsers, setup)
+	stormers := rn.learners(rn.cfg.storm, setup)
 	parallel(len(stormers), func(i int) { stormers[i].get(context.Background(), "/login", "setup") })
 	for _, l := range stormers {
 		l.st = storm
 	}
 	var recording atomic.Bool
 	warm := newStats()
-	res := lt.measure("login-storm", browse, func(context.Context) {
+	res := rn.measure("login-storm", browse, func(context.Context) {
 		// The storm runs to its end, however long -duration is.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -313,7 +313,7 @@ func (lt *ltRun) loginStorm() *ltResult {
 					} else {
 						l.st = warm
 					}
-					if _, err := l.get(ctx, p, "GET "+routeOf(p)); err != nil || !think(ctx, lt.cfg.think) {
+					if _, err := l.get(ctx, p, "GET "+routeOf(p)); err != nil || !think(ctx, rn.cfg.think) {
 						return
 					}
 				}
@@ -322,13 +322,13 @@ func (lt *ltRun) loginStorm() *ltResult {
 		think(ctx, 500*time.Millisecond) // browsing is under way
 		recording.Store(true)
 		t0 := time.Now()
-		lt.loginOK.Store(0)
-		lt.loginBusy.Store(0)
-		lt.loginDeferred.Store(0)
+		rn.loginOK.Store(0)
+		rn.loginBusy.Store(0)
+		rn.loginDeferred.Store(0)
 		var maxRetries atomic.Int64
 		parallel(len(stormers), func(i int) {
 			think(ctx, rand.N(time.Second)) // all within one second
-			n, _ := lt.login(ctx, stormers[i], lt.user(lt.cfg.browsers+i), "/")
+			n, _ := rn.login(ctx, stormers[i], rn.user(rn.cfg.browsers+i), "/")
 			if int64(n) > maxRetries.Load() {
 				maxRetries.Store(int64(n))
 			}
@@ -340,11 +340,11 @@ func (lt *ltRun) loginStorm() *ltResult {
 		<-done
 		lg := storm.merged(func(r string) bool { return r == "POST /login" })
 		res := fmt.Sprintf("%d logins: %d succeeded (%d after a 503/429 + Retry-After), %d busy answers, all done in %v; login p50 %v p99 %v max %v",
-			len(stormers), lt.loginOK.Load(), lt.loginDeferred.Load(), lt.loginBusy.Load(), stormTime.Round(time.Millisecond), ms(pct(lg, .5)), ms(pct(lg, .99)), ms(pct(lg, 1)))
-		lt.stormNote = res
-		lt.stormOK = lt.loginOK.Load() == int64(len(stormers))
+			len(stormers), rn.loginOK.Load(), rn.loginDeferred.Load(), rn.loginBusy.Load(), stormTime.Round(time.Millisecond), ms(pct(lg, .5)), ms(pct(lg, .99)), ms(pct(lg, 1)))
+		rn.stormNote = res
+		rn.stormOK = rn.loginOK.Load() == int64(len(stormers))
 	})
-	res.note("%s", lt.stormNote)
+	res.note("%s", rn.stormNote)
 	// Storm errors count as the run's errors; their latencies show separately.
 	storm.mu.Lock()
 	for name, r := range storm.routes {
@@ -355,15 +355,15 @@ func (lt *ltRun) loginStorm() *ltResult {
 	}
 	res.st.errs = append(res.st.errs, storm.errs...)
 	storm.mu.Unlock()
-	lt.mergeSetup(res, setup)
+	rn.mergeSetup(res, setup)
 	return res
 }
 
 // sessions: 10,000 live sessions in the table and in the server's care;
 // how much memory the server holds, and whether a page view slows down.
-func (lt *ltRun) sessions() *ltResult {
+func (rn *runner) sessions() *result {
 	st := newStats()
-	probe := lt.learners(1, newStats())[0]
+	probe := rn.learners(1, newStats())[0]
 	sample := func(n int) time.Duration {
 		s := newStats()
 		probe.st = s
@@ -374,16 +374,16 @@ func (lt *ltRun) sessions() *ltResult {
 	}
 	probe.get(context.Background(), "/", "GET /")
 	before := sample(200)
-	rss0 := procRSS(lt.srv.pid)
+	rss0 := procRSS(rn.srv.pid)
 	var made atomic.Int64
-	res := lt.measure("sessions", st, func(ctx context.Context) {
+	res := rn.measure("sessions", st, func(ctx context.Context) {
 		// A client without a cookie jar: every GET / mints a new session.
-		cl := &http.Client{Transport: lt.tr, Timeout: 30 * time.Second}
+		cl := &http.Client{Transport: rn.tr, Timeout: 30 * time.Second}
 		parallel(8, func(int) {
-			for made.Load() < int64(lt.cfg.sessions) {
+			for made.Load() < int64(rn.cfg.sessions) {
 				made.Add(1)
 				start := time.Now()
-				resp, err := cl.Get(lt.srv.url + "/")
+				resp, err := cl.Get(rn.srv.url + "/")
 				if err == nil {
 					resp.Body.Close()
 					if resp.StatusCode != http.StatusOK {
@@ -395,10 +395,10 @@ func (lt *ltRun) sessions() *ltResult {
 		})
 	})
 	after := sample(200)
-	rss := procRSS(lt.srv.pid)
+	rss := procRSS(rn.srv.pid)
 	res.figures["rss_mb"] = float64(rss) / (1 << 20)
 	res.note("%d sessions created; server RSS %s before → %s after; GET /cart p50 %v with few rows → %v with %d more",
-		lt.cfg.sessions, mb(rss0), mb(rss), ms(before), ms(after), lt.cfg.sessions)
+		rn.cfg.sessions, mb(rss0), mb(rss), ms(before), ms(after), rn.cfg.sessions)
 	return res
 }
 

@@ -1,4 +1,11 @@
-package main
+// Package loadtest is the classroom load benchmark (issue 7): simulated
+// learners, each with its own cookie jar, against a real Session Lab on
+// 127.0.0.1. By default the server runs as a child process (the same binary,
+// "serve"), so its CPU and memory are read from /proc apart from the client's.
+//
+//	go run . loadtest -mode all                     # SQLite in a temp dir
+//	go run . loadtest -mode all -db mysql://root@127.0.0.1:3306/sessionlab_load
+package loadtest
 
 import (
 	"context"
@@ -7,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,17 +29,11 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 )
 
-// loadtest is the classroom load benchmark (issue 7): simulated learners,
-// each with its own cookie jar, against a real server on 127.0.0.1. By
-// default the server runs as a child process (this same binary, "serve"), so
-// its CPU and memory are read from /proc apart from the client's.
-//
-//	go run . loadtest -mode all                     # SQLite in a temp dir
-//	go run . loadtest -mode all -db mysql://root@127.0.0.1:3306/sessionlab_load
-
-type ltConfig struct {
+// config is what the flags decide.
+type config struct {
 	dbURL     string
 	mode      string
 	learners  int
@@ -50,10 +50,10 @@ type ltConfig struct {
 	srvprof   string
 }
 
-type ltUser struct{ name, pass string }
+type account struct{ name, pass string }
 
-// ltServer is the server under test.
-type ltServer struct {
+// server is the server under test.
+type server struct {
 	url     string
 	pid     int // whose CPU and memory are the server's (0: unknown)
 	dialect string
@@ -62,12 +62,21 @@ type ltServer struct {
 	logPath string
 }
 
-type ltRun struct {
-	cfg   ltConfig
-	out   io.Writer
-	srv   *ltServer
-	tr    *http.Transport
-	users []ltUser
+// StartFunc starts Session Lab inside this process on a free loopback port,
+// on the database at dbURL (already migrated and seeded), and returns its
+// base URL and the function that stops it. The web app lives in package
+// main, which this package cannot import: main hands its start in.
+type StartFunc func(dbURL string) (url string, stop func() error, err error)
+
+// runner is one run of the tool: its flags, the server under test and the
+// learners' shared transport.
+type runner struct {
+	cfg    config
+	out    io.Writer
+	inProc StartFunc
+	srv    *server
+	tr     *http.Transport
+	users  []account
 
 	loginOK, loginBusy, loginDeferred atomic.Int64
 	stormNote                         string
@@ -77,11 +86,13 @@ type ltRun struct {
 
 var selfPID = os.Getpid()
 
-const ltPassword = "loadtest-password"
+const password = "loadtest-password"
 
-func loadtestCommand(args []string, out io.Writer) error {
+// Run is the loadtest subcommand: it parses args, runs the modes and writes
+// the report to out. With -inprocess the server is started by startInProcess.
+func Run(args []string, out io.Writer, startInProcess StartFunc) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	var cfg ltConfig
+	var cfg config
 	fs.StringVar(&cfg.dbURL, "db", "", "database of the server under test: default a fresh SQLite file in a temp dir; or mysql://USER:PASS@HOST:PORT/DBNAME (created if missing)")
 	fs.StringVar(&cfg.mode, "mode", "all", "ceiling | read | read-auth | flow | login-storm | sessions | all")
 	fs.IntVar(&cfg.learners, "learners", 32, "concurrent learners (ceiling, read, read-auth, flow)")
@@ -124,9 +135,9 @@ func loadtestCommand(args []string, out io.Writer) error {
 	if cfg.learners < 1 || cfg.browsers < 0 || cfg.storm < 0 || cfg.duration <= 0 {
 		return errors.New("-learners must be ≥ 1, -browsers and -storm ≥ 0, -duration > 0")
 	}
-	lt := &ltRun{cfg: cfg, out: out}
-	lt.tr = &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 90 * time.Second}
-	defer lt.tr.CloseIdleConnections()
+	rn := &runner{cfg: cfg, out: out, inProc: startInProcess}
+	rn.tr = &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 90 * time.Second}
+	defer rn.tr.CloseIdleConnections()
 
 	tmp, err := os.MkdirTemp("", "sessionlab-loadtest-")
 	if err != nil {
@@ -135,69 +146,69 @@ func loadtestCommand(args []string, out io.Writer) error {
 	if !cfg.keep {
 		defer os.RemoveAll(tmp)
 	}
-	if err := lt.start(tmp); err != nil {
+	if err := rn.start(tmp); err != nil {
 		return err
 	}
 	defer func() {
-		if lt.srv != nil && lt.srv.stop != nil {
-			lt.srv.stop()
+		if rn.srv != nil && rn.srv.stop != nil {
+			rn.srv.stop()
 		}
 	}()
-	lt.header()
-	var results []*ltResult
+	rn.header()
+	var results []*result
 	for _, m := range modes {
-		var r *ltResult
+		var r *result
 		switch m {
 		case "ceiling":
-			r = lt.ceiling()
+			r = rn.ceiling()
 		case "read":
-			r = lt.read(false)
+			r = rn.read(false)
 		case "read-auth":
-			r = lt.read(true)
+			r = rn.read(true)
 		case "flow":
-			r = lt.flow()
+			r = rn.flow()
 		case "login-storm":
-			r = lt.loginStorm()
+			r = rn.loginStorm()
 		case "sessions":
-			r = lt.sessions()
+			r = rn.sessions()
 		}
-		lt.report(r)
+		rn.report(r)
 		results = append(results, r)
 	}
 	// Graceful stop and a start on the now well-filled database: start-up
 	// time as a returning class sees it.
-	if lt.srv.stop != nil && cfg.url == "" && !cfg.inprocess {
-		if err := lt.srv.stop(); err != nil {
+	if rn.srv.stop != nil && cfg.url == "" && !cfg.inprocess {
+		if err := rn.srv.stop(); err != nil {
 			fmt.Fprintf(out, "\nserver stop: %v\n", err)
 			results[0].st.fail("graceful stop", err)
 		}
-		lt.srv.stop = nil
-		if err := lt.start(tmp); err != nil {
+		rn.srv.stop = nil
+		if err := rn.start(tmp); err != nil {
 			return err
 		}
 	}
-	return lt.summary(results)
+	return rn.summary(results)
 }
 
 // start starts (or reaches) the server under test, measuring start-up.
-func (lt *ltRun) start(tmp string) error {
-	cfg := lt.cfg
+func (rn *runner) start(tmp string) error {
+	cfg := rn.cfg
 	switch {
 	case cfg.url != "":
-		lt.srv = &ltServer{url: strings.TrimSuffix(cfg.url, "/")}
-		lt.users = []ltUser{{"alice", "wonderland"}, {"bob", "builder"}}
-		return lt.waitHealthy(time.Now(), 5*time.Second)
+		rn.srv = &server{url: strings.TrimSuffix(cfg.url, "/")}
+		rn.users = []account{{"alice", "wonderland"}, {"bob", "builder"}}
+		return rn.waitHealthy(time.Now(), 5*time.Second)
 	case cfg.dbURL == "":
 		cfg.dbURL = "sqlite:" + filepath.Join(tmp, "load.db")
-		lt.cfg.dbURL = cfg.dbURL
+		rn.cfg.dbURL = cfg.dbURL
 	}
-	if lt.users == nil {
-		if err := lt.prepareDB(); err != nil {
+	if rn.users == nil {
+		if err := rn.prepareDB(); err != nil {
 			return err
 		}
 	}
 	if cfg.inprocess {
-		return lt.startInProcess()
+		return rn.startInProcess()
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -214,11 +225,11 @@ func (lt *ltRun) start(tmp string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(exe, "serve", "-addr", addr, "-db", cfg.dbURL, "-instance", "loadtest", "-instructor-token", newID())
+	cmd := exec.Command(exe, "serve", "-addr", addr, "-db", cfg.dbURL, "-instance", "loadtest", "-instructor-token", ids.New())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if cfg.srvprof != "" {
 		cmd.Env = append(os.Environ(), "SESSIONLAB_CPUPROFILE="+cfg.srvprof)
-		lt.cfg.srvprof = "" // profile the first start only
+		rn.cfg.srvprof = "" // profile the first start only
 	}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -227,8 +238,8 @@ func (lt *ltRun) start(tmp string) error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); logf.Close() }()
-	lt.srv = &ltServer{url: "http://" + addr, pid: cmd.Process.Pid, logPath: logPath}
-	lt.srv.stop = func() error {
+	rn.srv = &server{url: "http://" + addr, pid: cmd.Process.Pid, logPath: logPath}
+	rn.srv.stop = func() error {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-exited:
@@ -238,81 +249,69 @@ func (lt *ltRun) start(tmp string) error {
 			return errors.New("server did not stop within 25 s of SIGTERM")
 		}
 	}
-	if err := lt.waitHealthy(t0, 10*time.Second); err != nil {
-		lt.srv.stop()
+	if err := rn.waitHealthy(t0, 10*time.Second); err != nil {
+		rn.srv.stop()
 		b, _ := os.ReadFile(logPath)
 		return fmt.Errorf("%w\nserver log:\n%s", err, tail(string(b), 2000))
 	}
 	return nil
 }
 
-func (lt *ltRun) startInProcess() error {
+func (rn *runner) startInProcess() error {
+	if rn.inProc == nil {
+		return errors.New("-inprocess: this build cannot start a server in-process")
+	}
 	t0 := time.Now()
-	d, err := db.Open(context.Background(), lt.cfg.dbURL)
+	url, stop, err := rn.inProc(rn.cfg.dbURL)
 	if err != nil {
 		return err
 	}
-	a, err := newApp(config{Addr: "127.0.0.1:0", DBURL: lt.cfg.dbURL, Instance: "loadtest", InstructorToken: newID(), IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 8 * time.Hour},
-		d, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		d.Close()
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		d.Close()
-		return err
-	}
-	go a.fiber.Listener(ln)
-	lt.srv = &ltServer{url: "http://" + ln.Addr().String(), pid: selfPID, stop: func() error {
-		err := a.fiber.ShutdownWithTimeout(20 * time.Second)
-		return errors.Join(err, d.Close())
-	}}
-	return lt.waitHealthy(t0, 10*time.Second)
+	rn.srv = &server{url: url, pid: selfPID, stop: stop}
+	return rn.waitHealthy(t0, 10*time.Second)
 }
 
 // waitHealthy polls /healthz until 200; the time from t0 is the start-up.
-func (lt *ltRun) waitHealthy(t0 time.Time, limit time.Duration) error {
-	cl := &http.Client{Transport: lt.tr, Timeout: time.Second}
+func (rn *runner) waitHealthy(t0 time.Time, limit time.Duration) error {
+	cl := &http.Client{Transport: rn.tr, Timeout: time.Second}
 	for time.Since(t0) < limit {
-		resp, err := cl.Get(lt.srv.url + "/healthz")
+		resp, err := cl.Get(rn.srv.url + "/healthz")
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				lt.srv.startup = time.Since(t0)
+				rn.srv.startup = time.Since(t0)
 				switch {
 				case strings.Contains(string(b), db.MariaDB):
-					lt.srv.dialect = db.MariaDB
+					rn.srv.dialect = db.MariaDB
 				case strings.Contains(string(b), db.SQLite):
-					lt.srv.dialect = db.SQLite
+					rn.srv.dialect = db.SQLite
 				}
-				if lt.startupFirst == 0 {
-					lt.startupFirst = lt.srv.startup
+				if rn.startupFirst == 0 {
+					rn.startupFirst = rn.srv.startup
 				}
 				return nil
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return fmt.Errorf("server at %s not healthy within %v", lt.srv.url, limit)
+	return fmt.Errorf("server at %s not healthy within %v", rn.srv.url, limit)
 }
 
 // prepareDB migrates and seeds the database, and adds the learners' accounts
 // (one per learner, so each checks its own cart), all with one bcrypt hash.
-func (lt *ltRun) prepareDB() error {
+func (rn *runner) prepareDB() error {
 	ctx := context.Background()
-	if cfg, err := db.ParseURL(lt.cfg.dbURL); err == nil && cfg.Dialect == db.MariaDB {
+	if cfg, err := db.ParseURL(rn.cfg.dbURL); err == nil && cfg.Dialect == db.MariaDB {
 		if err := createMariaDB(ctx, cfg); err != nil {
 			return err
 		}
 	}
-	d, err := db.Open(ctx, lt.cfg.dbURL)
+	d, err := db.Open(ctx, rn.cfg.dbURL)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	hash, err := bcrypt.GenerateFromPassword([]byte(ltPassword), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return err
 	}
@@ -320,13 +319,13 @@ func (lt *ltRun) prepareDB() error {
 	if d.Dialect() == db.MariaDB {
 		ins = "INSERT IGNORE"
 	}
-	n := lt.cfg.learners + lt.cfg.browsers + lt.cfg.storm
+	n := rn.cfg.learners + rn.cfg.browsers + rn.cfg.storm
 	for i := range n {
-		u := ltUser{fmt.Sprintf("learner%03d", i+1), ltPassword}
+		u := account{fmt.Sprintf("learner%03d", i+1), password}
 		if _, err := d.W.ExecContext(ctx, ins+" INTO users (username, password_hash, created_at) VALUES (?, ?, ?)", u.name, string(hash), time.Now().UTC()); err != nil {
 			return fmt.Errorf("create load users: %w", err)
 		}
-		lt.users = append(lt.users, u)
+		rn.users = append(rn.users, u)
 	}
 	return nil
 }
@@ -346,12 +345,12 @@ func createMariaDB(ctx context.Context, cfg db.Config) error {
 	return nil
 }
 
-func (lt *ltRun) user(i int) ltUser { return lt.users[i%len(lt.users)] }
+func (rn *runner) user(i int) account { return rn.users[i%len(rn.users)] }
 
-func (lt *ltRun) learners(n int, st *ltStats) []*learner {
+func (rn *runner) learners(n int, st *stats) []*learner {
 	ls := make([]*learner, n)
 	for i := range ls {
-		ls[i] = newLearner(lt.srv.url, lt.tr, st)
+		ls[i] = newLearner(rn.srv.url, rn.tr, st)
 	}
 	return ls
 }
@@ -363,20 +362,20 @@ func tail(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
-func (lt *ltRun) header() {
+func (rn *runner) header() {
 	host, _ := os.Hostname()
-	fmt.Fprintf(lt.out, "Session Lab load test — %s, %d CPU cores (GOMAXPROCS %d), %s/%s, %s\n", host, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(rn.out, "Session Lab load test — %s, %d CPU cores (GOMAXPROCS %d), %s/%s, %s\n", host, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	where := "child process (server CPU and RSS from /proc)"
 	switch {
-	case lt.cfg.url != "":
+	case rn.cfg.url != "":
 		where = "existing server (no server CPU figures)"
-	case lt.cfg.inprocess:
+	case rn.cfg.inprocess:
 		where = "in this process (CPU figures include the client)"
 	}
-	fmt.Fprintf(lt.out, "server: %s, database %s (%s), %s; learners %d, think %v, %v per mode\n",
-		lt.srv.url, lt.srv.dialect, maskedDB(lt.cfg.dbURL), where, lt.cfg.learners, lt.cfg.think, lt.cfg.duration)
-	fmt.Fprintf(lt.out, "start-up (fresh database: migrate + seed): first /healthz 200 after %v\n", ms(lt.startupFirst))
-	fmt.Fprintf(lt.out, "machine load average at start: %s (other processes share these cores: compare ratios, not absolutes)\n", loadAvg())
+	fmt.Fprintf(rn.out, "server: %s, database %s (%s), %s; learners %d, think %v, %v per mode\n",
+		rn.srv.url, rn.srv.dialect, maskedDB(rn.cfg.dbURL), where, rn.cfg.learners, rn.cfg.think, rn.cfg.duration)
+	fmt.Fprintf(rn.out, "start-up (fresh database: migrate + seed): first /healthz 200 after %v\n", ms(rn.startupFirst))
+	fmt.Fprintf(rn.out, "machine load average at start: %s (other processes share these cores: compare ratios, not absolutes)\n", loadAvg())
 }
 
 // loadAvg is the 1/5/15-minute load average, or "n/a".
@@ -399,8 +398,8 @@ func maskedDB(raw string) string {
 	return "?"
 }
 
-func (lt *ltRun) report(r *ltResult) {
-	w := lt.out
+func (rn *runner) report(r *result) {
+	w := rn.out
 	reqs := r.st.count(nil)
 	secs := r.elapsed.Seconds()
 	fmt.Fprintf(w, "\n== %s: %d requests in %.1f s = %.0f req/s", r.mode, reqs, secs, float64(reqs)/secs)
@@ -438,15 +437,15 @@ func (lt *ltRun) report(r *ltResult) {
 
 // summary prints the targets of issue 7 with the figures of this run, and
 // fails the run on any error (and, with -strict, on a missed target).
-func (lt *ltRun) summary(results []*ltResult) error {
-	w := lt.out
-	by := map[string]*ltResult{}
+func (rn *runner) summary(results []*result) error {
+	w := rn.out
+	by := map[string]*result{}
 	var errs int64
 	for _, r := range results {
 		by[r.mode] = r
 		errs += r.st.nErrs.Load()
 	}
-	fmt.Fprintf(w, "\n== targets (%s, %d cores; load average now %s)\n", lt.srv.dialect, runtime.NumCPU(), loadAvg())
+	fmt.Fprintf(w, "\n== targets (%s, %d cores; load average now %s)\n", rn.srv.dialect, runtime.NumCPU(), loadAvg())
 	missed := 0
 	check := func(name string, ok bool, got string) {
 		mark := "ok  "
@@ -468,27 +467,27 @@ func (lt *ltRun) summary(results []*ltResult) error {
 	if r := by["flow"]; r != nil {
 		p := pct(r.st.merged(notLogin), .99)
 		lg := r.st.merged(func(n string) bool { return n == "POST /login" })
-		check(fmt.Sprintf("flow p99 of non-login requests ≤ 50 ms (%d learners)", lt.cfg.learners), p <= 50*time.Millisecond, fmt.Sprintf("%s; login p99 %s", ms(p), ms(pct(lg, .99))))
+		check(fmt.Sprintf("flow p99 of non-login requests ≤ 50 ms (%d learners)", rn.cfg.learners), p <= 50*time.Millisecond, fmt.Sprintf("%s; login p99 %s", ms(p), ms(pct(lg, .99))))
 	}
 	if r := by["login-storm"]; r != nil {
 		p := pct(r.st.merged(func(n string) bool { return strings.HasPrefix(n, "GET") }), .99)
-		check(fmt.Sprintf("storm: browsing p99 ≤ 50 ms (%d log in, %d browse)", lt.cfg.storm, lt.cfg.browsers), p <= 50*time.Millisecond, ms(p))
-		check("storm: every login succeeds or gets 503/429 + Retry-After", lt.stormOK, lt.stormNote[:strings.Index(lt.stormNote, ";")])
+		check(fmt.Sprintf("storm: browsing p99 ≤ 50 ms (%d log in, %d browse)", rn.cfg.storm, rn.cfg.browsers), p <= 50*time.Millisecond, ms(p))
+		check("storm: every login succeeds or gets 503/429 + Retry-After", rn.stormOK, rn.stormNote[:strings.Index(rn.stormNote, ";")])
 	}
 	if r := by["sessions"]; r != nil && r.figures["rss_mb"] > 0 {
-		check(fmt.Sprintf("RSS ≤ 150 MB with %d live sessions", lt.cfg.sessions), r.figures["rss_mb"] <= 150, fmt.Sprintf("%.0f MB", r.figures["rss_mb"]))
+		check(fmt.Sprintf("RSS ≤ 150 MB with %d live sessions", rn.cfg.sessions), r.figures["rss_mb"] <= 150, fmt.Sprintf("%.0f MB", r.figures["rss_mb"]))
 	}
-	if lt.cfg.url == "" {
-		check("start-up ≤ 1 s on an existing database", lt.srv.startup <= time.Second, ms(lt.srv.startup))
+	if rn.cfg.url == "" {
+		check("start-up ≤ 1 s on an existing database", rn.srv.startup <= time.Second, ms(rn.srv.startup))
 	}
 	check("no errors, no unexpected status", errs == 0, fmt.Sprintf("%d", errs))
-	if lt.srv.logPath != "" && lt.cfg.keep {
-		fmt.Fprintf(w, "   server log: %s\n", lt.srv.logPath)
+	if rn.srv.logPath != "" && rn.cfg.keep {
+		fmt.Fprintf(w, "   server log: %s\n", rn.srv.logPath)
 	}
 	switch {
 	case errs > 0:
 		return fmt.Errorf("load test: %d errors", errs)
-	case missed > 0 && lt.cfg.strict:
+	case missed > 0 && rn.cfg.strict:
 		return fmt.Errorf("load test: %d targets missed", missed)
 	}
 	return nil
