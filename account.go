@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 )
 
 // deviceView is one of the user's live sessions, as "your devices" shows it.
@@ -57,7 +58,7 @@ func (a *app) accountEndSession(c *fiber.Ctx) error {
 			return err
 		}
 		if ended {
-			state(c).record("session.ended", map[string]string{"by": "account", "count": "1", "username": s.username(), "prefix": prefix(key)})
+			state(c).record(events.SessionEnded, map[string]string{"by": "account", "count": "1", "username": s.username(), "prefix": prefix(key)})
 		}
 		return nil
 	})
@@ -77,7 +78,7 @@ func (a *app) accountEndOthers(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		state(c).record("session.ended", map[string]string{"by": "account", "count": strconv.FormatInt(n, 10), "username": s.username()})
+		state(c).record(events.SessionEnded, map[string]string{"by": "account", "count": strconv.FormatInt(n, 10), "username": s.username()})
 		return nil
 	})
 	if err != nil {

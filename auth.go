@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 )
 
 func (a *app) loginShow(c *fiber.Ctx) error {
@@ -37,7 +38,7 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 	user, err := a.authenticate(c.UserContext(), username, password)
 	if errors.Is(err, db.ErrInvalidCredentials) {
 		a.limiter.fail(now, keys...)
-		a.recordNow(c, "login.failed", map[string]string{"username": truncate(username, 64)})
+		a.recordNow(c, events.LoginFailed, map[string]string{"username": truncate(username, 64)})
 		return a.loginFailed(c, fiber.StatusUnauthorized, username, next, "That username and password do not match. Your session stays anonymous.")
 	}
 	var busy errBusy
@@ -58,7 +59,7 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 		}
 		newSessionID = id
 		s.row.Username.String, s.row.Username.Valid = user.Username, true
-		rs.record("login.succeeded", map[string]string{"username": user.Username})
+		rs.record(events.LoginSucceeded, map[string]string{"username": user.Username})
 		if n := len(s.data.Cart); n > 0 {
 			for _, l := range s.data.Cart {
 				if err := tx.AddToCart(ctx, user.ID, l.ProductID, l.Quantity); err != nil {
@@ -66,7 +67,7 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 				}
 			}
 			s.data.Cart = nil
-			rs.record("cart.merged", map[string]string{"items": strconv.Itoa(n), "username": user.Username})
+			rs.record(events.CartMerged, map[string]string{"items": strconv.Itoa(n), "username": user.Username})
 		}
 		return nil // the lesson progress merges as the change commits
 	})
@@ -103,7 +104,7 @@ func (a *app) logoutPost(c *fiber.Ctx) error {
 	s := rs.sess
 	err := a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
 		rs.pending = rs.pending[:0] // a retried transaction records afresh
-		rs.record("logout", map[string]string{"username": s.username()})
+		rs.record(events.Logout, map[string]string{"username": s.username()})
 		if _, err := tx.DeleteSession(c.UserContext(), s.row.Key); err != nil {
 			return err
 		}

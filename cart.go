@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 )
 
 func (a *app) cartShow(c *fiber.Ctx) error {
@@ -44,7 +45,7 @@ func (a *app) cartAdd(c *fiber.Ctx) error {
 			detail["where"] = "kept in the session record"
 			s.data.Cart = addLine(s.data.Cart, p.ID, q, false)
 		}
-		state(c).record("cart.added", detail)
+		state(c).record(events.CartAdded, detail)
 		return nil
 	})
 	if err != nil {
@@ -69,9 +70,9 @@ func (a *app) cartUpdate(c *fiber.Ctx) error {
 			detail["where"] = "kept in the session record"
 			s.data.Cart = addLine(s.data.Cart, p.ID, q, true)
 		}
-		kind := "cart.updated"
+		kind := events.CartUpdated
 		if q == 0 {
-			kind = "cart.removed"
+			kind = events.CartRemoved
 		}
 		state(c).record(kind, detail)
 		return nil

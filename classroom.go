@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 )
 
 // The instructor's controls, and what several instances of one class share:
@@ -65,9 +66,9 @@ func (a *app) loadSettings(ctx context.Context) error {
 // classEvent records something the instructor did. It belongs to no
 // session (session_key is empty), so no learner's strip or lesson sees it;
 // the dashboard's event stream does.
-func (a *app) classEvent(ctx context.Context, tx *db.Tx, kind string, detail map[string]string) error {
+func (a *app) classEvent(ctx context.Context, tx *db.Tx, kind events.Kind, detail map[string]string) error {
 	b, _ := json.Marshal(detail)
-	return tx.AddEvent(ctx, &db.Event{Kind: kind, Detail: string(b), Instance: a.cfg.Instance, At: a.now()})
+	return tx.AddEvent(ctx, &db.Event{Kind: kind.String(), Detail: string(b), Instance: a.cfg.Instance, At: a.now()})
 }
 
 // classReset empties the demo data between classes: saved carts, notes,
@@ -108,7 +109,7 @@ func (a *app) classReset(c *fiber.Ctx) error {
 			}
 			cleared++
 		}
-		return a.classEvent(ctx, tx, "class.reset", map[string]string{"sessions_cleared": strconv.Itoa(cleared)})
+		return a.classEvent(ctx, tx, events.ClassReset, map[string]string{"sessions_cleared": strconv.Itoa(cleared)})
 	})
 	if err != nil {
 		return fmt.Errorf("class reset: %w", err)
@@ -128,7 +129,7 @@ func (a *app) classEndAll(c *fiber.Ctx) error {
 		if n, err = tx.DeleteAllSessions(ctx); err != nil {
 			return err
 		}
-		return a.classEvent(ctx, tx, "class.ended", map[string]string{"sessions": strconv.FormatInt(n, 10)})
+		return a.classEvent(ctx, tx, events.ClassEnded, map[string]string{"sessions": strconv.FormatInt(n, 10)})
 	})
 	if err != nil {
 		return fmt.Errorf("end all sessions: %w", err)
@@ -170,7 +171,7 @@ func (a *app) classTimeouts(c *fiber.Ctx) error {
 			if err := tx.DeleteSetting(ctx, settingAbsolute); err != nil {
 				return err
 			}
-			return a.classEvent(ctx, tx, "class.timeouts", map[string]string{"idle": a.cfg.IdleTimeout.String(), "absolute": a.cfg.AbsoluteTimeout.String(), "reset": "1"})
+			return a.classEvent(ctx, tx, events.ClassTimeouts, map[string]string{"idle": a.cfg.IdleTimeout.String(), "absolute": a.cfg.AbsoluteTimeout.String(), "reset": "1"})
 		}
 		if err := tx.PutSetting(ctx, settingIdle, idle.String(), a.now()); err != nil {
 			return err
@@ -178,7 +179,7 @@ func (a *app) classTimeouts(c *fiber.Ctx) error {
 		if err := tx.PutSetting(ctx, settingAbsolute, abs.String(), a.now()); err != nil {
 			return err
 		}
-		return a.classEvent(ctx, tx, "class.timeouts", map[string]string{"idle": idle.String(), "absolute": abs.String()})
+		return a.classEvent(ctx, tx, events.ClassTimeouts, map[string]string{"idle": idle.String(), "absolute": abs.String()})
 	})
 	if err != nil {
 		return fmt.Errorf("set timeouts: %w", err)

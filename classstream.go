@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 )
 
 // The dashboard's live stream (Server-Sent Events at /instructor/stream).
@@ -193,7 +194,7 @@ func (h *hub) run() {
 				}
 				last = e.ID
 			}
-			if e.Kind == "session.rotated" {
+			if e.Kind == events.SessionRotated.String() {
 				h.noteRotation(e)
 			}
 			h.broadcast(eventMsg(e))

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 )
 
 // The live sessions table and event log, as the class watches them. Only
@@ -35,13 +36,13 @@ type classSession struct {
 
 // classEventView is one line of the event log.
 type classEventView struct {
-	ID       int64     `json:"id"`
-	Kind     string    `json:"kind"`
-	Group    string    `json:"group"` // for the filter: session, login, cart, lesson, lab, class, other
-	Session  string    `json:"session"`
-	Summary  string    `json:"summary"`
-	Instance string    `json:"instance"`
-	At       time.Time `json:"at"`
+	ID       int64        `json:"id"`
+	Kind     string       `json:"kind"`
+	Group    events.Group `json:"group"` // for the filter; "other" is under "all" only
+	Session  string       `json:"session"`
+	Summary  string       `json:"summary"`
+	Instance string       `json:"instance"`
+	At       time.Time    `json:"at"`
 }
 
 // classState is everything the dashboard shows, as JSON for the stream and
@@ -139,33 +140,13 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 func eventView(e db.Event) classEventView {
 	d := map[string]string{}
 	json.Unmarshal([]byte(e.Detail), &d)
-	v := classEventView{ID: e.ID, Kind: e.Kind, Session: prefix(e.SessionKey), Instance: e.Instance, At: e.At, Group: eventGroup(e.Kind)}
+	v := classEventView{ID: e.ID, Kind: e.Kind, Session: prefix(e.SessionKey), Instance: e.Instance, At: e.At, Group: events.GroupOf(e.Kind)}
 	var parts []string
 	for _, k := range sortedDetailKeys(d) {
 		parts = append(parts, k+"="+truncate(d[k], 40))
 	}
 	v.Summary = strings.Join(parts, " ")
 	return v
-}
-
-func eventGroup(kind string) string {
-	switch {
-	case strings.HasPrefix(kind, "login"), kind == "logout", kind == "session.rotated", kind == "session.ended":
-		return "login"
-	case strings.HasPrefix(kind, "session."), kind == "csrf.refused":
-		return "session"
-	case strings.HasPrefix(kind, "cart."):
-		return "cart"
-	case strings.HasPrefix(kind, "lesson."):
-		return "lesson"
-	case strings.HasPrefix(kind, "lab."):
-		return "lab"
-	case strings.HasPrefix(kind, "class."):
-		return "class"
-	case kind == "instance.changed", kind == "server.started":
-		return "instance"
-	}
-	return "other"
 }
 
 func sortedDetailKeys(d map[string]string) []string {
@@ -182,7 +163,7 @@ func sortedDetailKeys(d map[string]string) []string {
 }
 
 // eventFilters are the groups the event log can be filtered by.
-var eventFilters = []string{"all", "login", "session", "cart", "lesson", "lab", "instance", "class"}
+var eventFilters = append([]events.Group{"all"}, events.Groups...)
 
 // instructorDashboard renders the dashboard; the stream keeps it live.
 func (a *app) instructorDashboard(c *fiber.Ctx) error {
@@ -196,7 +177,7 @@ func (a *app) instructorDashboard(c *fiber.Ctx) error {
 	for _, e := range evs {
 		views = append(views, eventView(e))
 		last = e.ID
-		if e.Kind == "session.rotated" {
+		if e.Kind == events.SessionRotated.String() {
 			a.hub.noteRotation(e)
 		}
 	}

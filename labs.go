@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 	"sessionlab/ids"
 	"sessionlab/labs"
 )
@@ -95,7 +96,7 @@ func (a *app) labSetMode(c *fiber.Ctx) error {
 			s.data.LabModes = map[string]string{}
 		}
 		s.data.LabModes[l.Slug] = string(m)
-		state(c).record("lab.mode", map[string]string{"lab": l.Slug, "mode": string(m)})
+		state(c).record(events.LabMode, map[string]string{"lab": l.Slug, "mode": string(m)})
 		return nil
 	})
 	if err != nil {
@@ -154,7 +155,7 @@ func (a *app) labSteal(c *fiber.Ctx) error {
 			explain = "The script sent a value, but it names no live lab session (" + st + ")."
 		}
 	}
-	a.recordNow(c, "lab.attack", map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": "solo"})
+	a.recordNow(c, events.LabAttack, map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": "solo"})
 	return c.JSON(fiber.Map{"outcome": outcome, "mode": mode, "captured": captured, "explain": explain, "saw_chars": len(got)})
 }
 

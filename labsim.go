@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 	"sessionlab/ids"
 	"sessionlab/labs"
 )
@@ -397,7 +398,7 @@ func (a *app) labSim(c *fiber.Ctx) error {
 	}
 	if run.Done == len(steps) && run.Outcome != "" {
 		err := a.change(c, func(context.Context, *db.Tx, *session) error {
-			rs.record("lab.attack", map[string]string{"lab": l.Slug, "mode": string(run.Mode), "outcome": run.Outcome, "via": "solo"})
+			rs.record(events.LabAttack, map[string]string{"lab": l.Slug, "mode": string(run.Mode), "outcome": run.Outcome, "via": "solo"})
 			return nil
 		})
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 	"sessionlab/ids"
 	"sessionlab/labs"
 )
@@ -350,7 +351,7 @@ func (a *app) recordRealAttempt(c *fiber.Ctx, r *labReq) {
 	if outcome == "" {
 		return
 	}
-	a.recordNow(c, "lab.attack", map[string]string{"lab": r.lab.Slug, "mode": string(mode), "outcome": outcome, "via": via})
+	a.recordNow(c, events.LabAttack, map[string]string{"lab": r.lab.Slug, "mode": string(mode), "outcome": outcome, "via": via})
 }
 
 // labSiteRedirect answers a lab-site POST with 303, carrying its changes in
@@ -534,7 +535,7 @@ func (a *app) labRecordAttack(c *fiber.Ctx, shopKey string, detail map[string]st
 	}
 	rs.sess = s
 	err = a.change(c, func(context.Context, *db.Tx, *session) error {
-		rs.record("lab.attack", detail)
+		rs.record(events.LabAttack, detail)
 		return nil
 	})
 	if err != nil {

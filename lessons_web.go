@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 	"sessionlab/lessons"
 )
 
@@ -63,7 +64,7 @@ func (a *app) markDone(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session,
 			}
 			title = "Lesson " + strconv.Itoa(l.Number) + ": " + title
 		}
-		state(c).record("lesson.step", map[string]string{"lesson": k.Lesson, "step": k.Step, "title": title})
+		state(c).record(events.LessonStep, map[string]string{"lesson": k.Lesson, "step": k.Step, "title": title})
 	}
 	return nil
 }
@@ -79,7 +80,7 @@ func (a *app) requestEvent(c *fiber.Ctx, rs *reqState) lessons.Event {
 	if c.Method() == fiber.MethodGet {
 		d["status"] = strconv.Itoa(c.Response().StatusCode())
 	}
-	return lessons.Event{Kind: "request", Detail: d}
+	return lessons.Event{Kind: events.Request.String(), Detail: d}
 }
 
 // lessonEvents converts this request's pending events for the engine.
@@ -310,7 +311,7 @@ func (a *app) flashAnswers(c *fiber.Ctx) map[string]*answerFeedback {
 		return out
 	}
 	for _, e := range f.Raw {
-		if e[0] != "lesson.answered" {
+		if e[0] != events.LessonAnswered.String() {
 			continue
 		}
 		d := map[string]string{}
@@ -343,7 +344,7 @@ func (a *app) lessonAnswer(c *fiber.Ctx) error {
 		if err != nil && !errors.Is(err, lessons.ErrLocked) {
 			return fiber.NewError(fiber.StatusBadRequest, "That question or answer is not part of this lesson. Nothing was recorded.")
 		}
-		state(c).record("lesson.answered", map[string]string{"lesson": l.Slug, "question": qid, "choice": choice, "correct": strconv.FormatBool(correct)})
+		state(c).record(events.LessonAnswered, map[string]string{"lesson": l.Slug, "question": qid, "choice": choice, "correct": strconv.FormatBool(correct)})
 		return a.markDone(ctx, c, tx, s, newly)
 	})
 	if err != nil {
@@ -372,7 +373,7 @@ func (a *app) lessonHint(c *fiber.Ctx) error {
 			s.data.Hints = map[string]int{}
 		}
 		s.data.Hints[k.String()] = n
-		state(c).record("lesson.hint", map[string]string{"lesson": l.Slug, "step": stepID, "hints": strconv.Itoa(n)})
+		state(c).record(events.LessonHint, map[string]string{"lesson": l.Slug, "step": stepID, "hints": strconv.Itoa(n)})
 		if s.loggedIn() {
 			return tx.SetHints(ctx, ownerOf(s), k.Lesson, k.Step, n, a.now())
 		}
@@ -388,7 +389,7 @@ func (a *app) lessonHint(c *fiber.Ctx) error {
 func (a *app) lessonsReset(c *fiber.Ctx) error {
 	err := a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
 		s.data.Done, s.data.Hints = nil, nil
-		state(c).record("lesson.reset", map[string]string{})
+		state(c).record(events.LessonReset, map[string]string{})
 		if s.loggedIn() {
 			return tx.ResetProgress(ctx, ownerOf(s))
 		}

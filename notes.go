@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 )
 
 const maxNote = 500
@@ -32,7 +33,7 @@ func (a *app) noteAdd(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		state(c).record("note.added", map[string]string{"id": strconv.FormatInt(id, 10)})
+		state(c).record(events.NoteAdded, map[string]string{"id": strconv.FormatInt(id, 10)})
 		return nil
 	})
 	if err != nil {
@@ -52,7 +53,7 @@ func (a *app) noteDelete(c *fiber.Ctx) error {
 		if err := tx.DeleteNote(ctx, s.userID(), id); err != nil {
 			return err
 		}
-		state(c).record("note.deleted", map[string]string{"id": strconv.FormatInt(id, 10)})
+		state(c).record(events.NoteDeleted, map[string]string{"id": strconv.FormatInt(id, 10)})
 		return nil
 	})
 	if errors.Is(err, db.ErrNotFound) {

@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"sessionlab/db"
+	"sessionlab/events"
 )
 
 // The three panels and the "what changed" strip, built from this very
@@ -61,7 +62,7 @@ type cartView struct {
 
 type stripItem struct {
 	Kind, Text string
-	Tone       string // "new", "good", "warn", "gone"
+	Tone       events.Tone
 }
 
 type flashView struct {
@@ -217,87 +218,18 @@ func (a *app) cart(c *fiber.Ctx) (*cartView, error) {
 	return v, nil
 }
 
-// describe turns an event into the strip's sentence.
+// describe turns a stored event into the strip's line, from package events'
+// table. A kind the table does not know (a flash cookie is the browser's to
+// send) shows as its name.
 func describe(kind, detailJSON string) stripItem {
+	k, ok := events.Parse(kind)
+	if !ok {
+		return stripItem{Kind: kind, Text: kind, Tone: events.New}
+	}
 	d := map[string]string{}
 	json.Unmarshal([]byte(detailJSON), &d)
-	it := stripItem{Kind: kind, Tone: "new"}
-	switch kind {
-	case "session.created":
-		switch d["reason"] {
-		case cookieNone:
-			it.Text = "New session issued: you sent no cookie, so the server minted ID " + d["new"] + "… and sent it in Set-Cookie."
-		default:
-			it.Text = "New session issued (" + d["new"] + "…) because the ID you sent was " + d["reason"] + "."
-		}
-	case "session.refused":
-		it.Tone = "warn"
-		it.Text = "Refused the ID you sent (" + d["prefix"] + "…): " + d["reason"] + ". The server never adopts an ID it did not issue."
-		if d["reason"] == cookieUnknown {
-			it.Text = "Forged or stale ID refused (" + d["prefix"] + "…): no live session has it, so it was not adopted."
-		}
-	case "session.rotated":
-		it.Text = "ID rotated at login: " + d["old"] + "… → " + d["new"] + "…. The old row was deleted, so a planted ID is now worthless."
-	case "login.succeeded":
-		it.Tone = "good"
-		it.Text = "User set: the session is now authenticated as " + d["username"] + "."
-	case "login.failed":
-		it.Tone = "warn"
-		it.Text = "Login failed for “" + d["username"] + "”: the session stays anonymous."
-	case "cart.added":
-		it.Tone = "good"
-		it.Text = "Cart changed: added " + d["quantity"] + " × " + d["name"] + " (" + d["where"] + ")."
-	case "cart.updated":
-		it.Tone = "good"
-		it.Text = "Cart changed: " + d["name"] + " quantity set to " + d["quantity"] + " (" + d["where"] + ")."
-	case "cart.removed":
-		it.Tone = "gone"
-		it.Text = "Cart changed: removed " + d["name"] + " (" + d["where"] + ")."
-	case "cart.merged":
-		it.Tone = "good"
-		it.Text = "Cart merged: " + d["items"] + " item(s) moved from the anonymous session into " + d["username"] + "'s saved cart."
-	case "logout":
-		it.Tone = "gone"
-		it.Text = "Logged out: session row deleted and the cookie expired. Replaying the old cookie now gets nothing."
-	case "session.ended":
-		it.Tone = "gone"
-		it.Text = "Ended " + d["count"] + " other session(s) of " + d["username"] + ": those rows are deleted, those browsers are logged out."
-	case "note.added":
-		it.Tone = "good"
-		it.Text = "Note saved (row " + d["id"] + " in the notes table)."
-	case "note.deleted":
-		it.Tone = "gone"
-		it.Text = "Note " + d["id"] + " deleted."
-	case "csrf.refused":
-		it.Tone = "warn"
-		it.Text = "POST refused: the csrf_token was missing or wrong. Nothing changed."
-	case "lesson.step":
-		it.Tone = "good"
-		it.Text = "Lesson step done: " + d["title"] + "."
-	case "lesson.answered":
-		it.Text = "Answer recorded (checked on the server, not in your browser)."
-	case "lesson.hint":
-		it.Text = "Hint " + d["hints"] + " revealed (counted in your session)."
-	case "lesson.reset":
-		it.Tone = "gone"
-		it.Text = "Lesson progress reset."
-	case "db.copied":
-		it.Tone = "good"
-		it.Text = "Your session moved with db copy from " + dbName(d["from"]) + " to " + dbName(d["to"]) + ": its key started " + d["key"] + "… in " + dbName(d["from"]) + ", and this server found the same key, " + d["key"] + "…, in " + dbName(d["to"]) + ". Same row, same ID: you did not have to log in again."
-	case "lab.mode":
-		it.Text = "Lab " + d["lab"] + " switched to " + d["mode"] + " mode (only the lab site changes; this shop session keeps its rules)."
-	case "lab.attack":
-		it.Tone = "warn"
-		if d["outcome"] == "failed" {
-			it.Tone = "good"
-		}
-		it.Text = "Lab " + d["lab"] + " (" + d["mode"] + " mode, " + d["via"] + "): the attack " + d["outcome"] + "."
-	case "server.started":
-		it.Text = "The server restarted since your last request (" + d["db"] + ", " + d["instance"] + "), and your session is still here: it lives in the database, not in the server's memory."
-	default:
-		it.Text = kind
-	}
-	return it
+	text, tone := k.Describe(d)
+	return stripItem{Kind: kind, Text: text, Tone: tone}
 }
 
 func (a *app) strip(rs *reqState) []stripItem {
@@ -365,15 +297,4 @@ func (a *app) takeFlash(c *fiber.Ctx) *flashView {
 	v.Raw = f.E
 	c.Locals("flash", v)
 	return v
-}
-
-// dbName is how the strip names a database kind.
-func dbName(dialect string) string {
-	switch dialect {
-	case db.SQLite:
-		return "SQLite"
-	case db.MariaDB:
-		return "MariaDB"
-	}
-	return dialect
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 )
 
 // reqState is what this request knows about its session and what it changed.
@@ -34,9 +35,9 @@ func state(c *fiber.Ctx) *reqState {
 }
 
 // record notes an event; it is saved with the transaction that made the change.
-func (rs *reqState) record(kind string, detail map[string]string) {
+func (rs *reqState) record(kind events.Kind, detail map[string]string) {
 	b, _ := json.Marshal(detail)
-	rs.pending = append(rs.pending, db.Event{Kind: kind, Detail: string(b)})
+	rs.pending = append(rs.pending, db.Event{Kind: kind.String(), Detail: string(b)})
 }
 
 // commitEvents saves this request's pending events in tx, bound to the
@@ -88,13 +89,13 @@ func (a *app) withSession(c *fiber.Ctx) error {
 			if cr := a.lastCopy; cr != nil && cr.Complete() && s.data.Copy != cr.ID && !s.row.CreatedAt.After(cr.StartedAt) {
 				// This session was a row in the copy's source: it moved.
 				s.data.Copy = cr.ID
-				rs.record("db.copied", map[string]string{"from": cr.SourceDialect(), "to": a.db.Dialect(), "key": prefix(s.row.Key)})
+				rs.record(events.DBCopied, map[string]string{"from": cr.SourceDialect(), "to": a.db.Dialect(), "key": prefix(s.row.Key)})
 			}
 			switch {
 			case s.data.Instance != "" && s.data.Instance != a.cfg.Instance:
-				rs.record("instance.changed", map[string]string{"from": s.data.Instance, "to": a.cfg.Instance})
+				rs.record(events.InstanceChanged, map[string]string{"from": s.data.Instance, "to": a.cfg.Instance})
 			case s.data.Boot != a.boot:
-				rs.record("server.started", map[string]string{"db": a.db.Dialect(), "instance": a.cfg.Instance})
+				rs.record(events.ServerStarted, map[string]string{"db": a.db.Dialect(), "instance": a.cfg.Instance})
 			}
 			s.data.Boot, s.data.Instance = a.boot, a.cfg.Instance
 			return nil
@@ -130,7 +131,7 @@ func (a *app) csrfProtect(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusForbidden, "This form has no live session behind it (it expired, was ended, or your browser sends no cookies), so its CSRF token cannot match. Nothing was changed. Reload the page to get a fresh session and try again.")
 	}
 	if !checkCSRF(c, rs.sess) {
-		a.recordNow(c, "csrf.refused", map[string]string{"path": c.Path()})
+		a.recordNow(c, events.CSRFRefused, map[string]string{"path": c.Path()})
 		return fiber.NewError(fiber.StatusForbidden, "This form was missing its CSRF token, or the token did not match your session (did you log in or out in another tab?). Nothing was changed. Go back, reload the page and try again.")
 	}
 	return c.Next()
@@ -150,7 +151,7 @@ func (a *app) requireUser(c *fiber.Ctx) error {
 // recordNow saves an event that changes nothing else (a refused token, a
 // failed login), with any lesson step it completes: best effort, a failure
 // is logged, not shown.
-func (a *app) recordNow(c *fiber.Ctx, kind string, detail map[string]string) {
+func (a *app) recordNow(c *fiber.Ctx, kind events.Kind, detail map[string]string) {
 	rs := state(c)
 	if rs.sess == nil {
 		return
@@ -161,6 +162,6 @@ func (a *app) recordNow(c *fiber.Ctx, kind string, detail map[string]string) {
 	})
 	if err != nil {
 		rs.pending = rs.pending[:0]
-		a.log.Error("record event", "kind", kind, "err", err)
+		a.log.Error("record event", "kind", kind.String(), "err", err)
 	}
 }

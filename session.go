@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
+	"sessionlab/events"
 	"sessionlab/ids"
 )
 
@@ -175,9 +176,9 @@ func (a *app) createSession(c *fiber.Ctx, rs *reqState) error {
 	}
 	s := &session{row: row, data: sessionData{CSRF: newID(), Learner: newID()[:16], Boot: a.boot, Instance: a.cfg.Instance}}
 	if rs.cookieState != cookieNone {
-		rs.record("session.refused", map[string]string{"reason": rs.cookieState, "prefix": prefix(rs.cookieSent)})
+		rs.record(events.SessionRefused, map[string]string{"reason": rs.cookieState, "prefix": prefix(rs.cookieSent)})
 	}
-	rs.record("session.created", map[string]string{"reason": rs.cookieState, "new": prefix(id)})
+	rs.record(events.SessionCreated, map[string]string{"reason": rs.cookieState, "new": prefix(id)})
 	mark := len(rs.pending)
 	err := a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
 		rs.pending = rs.pending[:mark]
@@ -329,7 +330,7 @@ func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, u
 	}
 	// old_key: the hashed key's prefix, so the instructor's table can show
 	// the row's key changing (old → new) without ever seeing a cookie.
-	rs.record("session.rotated", map[string]string{"old": prefix(rs.id), "new": prefix(id), "why": "login", "old_key": prefix(oldKey)})
+	rs.record(events.SessionRotated, map[string]string{"old": prefix(rs.id), "new": prefix(id), "why": "login", "old_key": prefix(oldKey)})
 	return id, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"sessionlab/events"
 )
 
 // Event is one thing the web layer saw happen in a learner's session: the
@@ -20,55 +22,29 @@ type Event struct {
 // value". It must be quoted in YAML ("*"), where a bare * starts an alias.
 const Any = "*"
 
-// eventSchema lists, per event kind, the detail keys a trigger may test and,
-// for keys with a closed set of values, those values. It is the single source
-// of truth for what the web layer emits: a trigger naming anything else could
-// never fire, so the loader rejects it instead of leaving a learner stuck.
-var eventSchema = map[string]map[string][]string{
-	"request": {
-		"method": {"GET", "POST"},
-		"path":   nil,
-		"cookie": {"sent", "none"},
-		"status": nil,
-	},
-	"session.created":  {"reason": {"none", "unknown", "expired", "malformed"}},
-	"session.refused":  {"reason": {"unknown", "expired", "malformed"}},
-	"session.rotated":  {"old": nil, "new": nil, "why": {"login"}},
-	"login.failed":     {"username": nil},
-	"login.succeeded":  {"username": nil},
-	"cart.added":       {"product_id": nil, "quantity": nil},
-	"cart.updated":     {"product_id": nil, "quantity": nil},
-	"cart.removed":     {"product_id": nil},
-	"cart.merged":      {"items": nil},
-	"note.added":       {},
-	"note.deleted":     {},
-	"logout":           {"username": nil},
-	"session.ended":    {"by": {"account"}},
-	"csrf.refused":     {},
-	"server.started":   {"db": {"sqlite", "mariadb"}, "instance": nil},
-	"db.copied":        {"from": {"sqlite", "mariadb"}, "to": {"sqlite", "mariadb"}},
-	"instance.changed": {"from": nil, "to": nil},
-	"lab.attack": {
-		"lab":     {"fixation", "logout-replay", "cookie-theft", "cross-site", "guessable-ids", "expiry"},
-		"mode":    {"weak", "defended"},
-		"outcome": {"succeeded", "failed"},
-		"via":     {"solo", "pair"},
-	},
-	"lab.mode": {
-		"lab":  {"fixation", "logout-replay", "cookie-theft", "cross-site", "guessable-ids", "expiry"},
-		"mode": {"weak", "defended"},
-	},
-}
-
-// EventKinds returns every event kind a trigger may name, sorted. The web
-// layer's tests can compare it with what it emits.
+// EventKinds returns every event kind a trigger may name, sorted: the kinds
+// of package events' table that reach a learner's session before the lesson
+// engine runs. A trigger naming anything else could never fire, so the
+// loader rejects it instead of leaving a learner stuck.
 func EventKinds() []string {
-	kinds := make([]string, 0, len(eventSchema))
-	for k := range eventSchema {
-		kinds = append(kinds, k)
+	var kinds []string
+	for _, k := range events.All() {
+		if k.Spec().Trigger {
+			kinds = append(kinds, k.String())
+		}
 	}
 	sort.Strings(kinds)
 	return kinds
+}
+
+// triggerFields are the detail keys (and closed value sets) a trigger on the
+// named kind may test; ok is false for a kind no trigger can name.
+func triggerFields(name string) (fields events.Fields, ok bool) {
+	k, ok := events.Parse(name)
+	if !ok || !k.Spec().Trigger {
+		return nil, false
+	}
+	return k.Spec().Fields, true
 }
 
 // Trigger is the event that completes a step: an event of kind Event whose
@@ -100,8 +76,8 @@ func (t *Trigger) Example() Event {
 	for k, v := range t.Where {
 		if v == Any {
 			v = "x"
-			if allowed := eventSchema[t.Event][k]; len(allowed) > 0 {
-				v = allowed[0]
+			if fields, _ := triggerFields(t.Event); len(fields[k]) > 0 {
+				v = fields[k][0]
 			}
 		}
 		d[k] = v
@@ -124,12 +100,12 @@ func (t *Trigger) String() string {
 	return t.Event + "{" + strings.Join(parts, " ") + "}"
 }
 
-// validate checks the trigger against eventSchema.
+// validate checks the trigger against package events' table.
 func (t *Trigger) validate() error {
 	if t.Event == "" {
 		return fmt.Errorf("trigger has no event")
 	}
-	keys, ok := eventSchema[t.Event]
+	keys, ok := triggerFields(t.Event)
 	if !ok {
 		return fmt.Errorf("unknown event kind %q (known: %s)", t.Event, strings.Join(EventKinds(), ", "))
 	}
