@@ -1,5 +1,9 @@
 package main
 
+// The db subcommands end to end: databases filled by a real server, copied
+// with "sessionlab db copy", then served again; and the real binary's exit
+// statuses. The commands' own tests are in internal/dbcmd.
+
 import (
 	"bytes"
 	"context"
@@ -9,13 +13,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -23,6 +25,8 @@ import (
 	"time"
 
 	"sessionlab/db"
+	"sessionlab/internal/dbcmd"
+	"sessionlab/internal/dbtest"
 )
 
 // runDB runs "sessionlab db ARGS..." through the command's Go entry point and
@@ -30,8 +34,8 @@ import (
 func runDB(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err := dbCommand(args, &out, &errb)
-	var ec exitCode
+	err := dbcmd.Run(args, &out, &errb)
+	var ec dbcmd.ExitCode
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		code = 0
@@ -157,16 +161,6 @@ func sameRows(t *testing.T, what string, a, b *db.DB) {
 	}
 }
 
-func openRO(t *testing.T, url string) *db.DB {
-	t.Helper()
-	d, err := db.ConnectReadOnly(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
-
 func TestDBCopyRoundTripsEveryTableExactly(t *testing.T) {
 	srcURL := freshDatabase(t, db.SQLite)
 	srv, _ := buildFixture(t, srcURL)
@@ -185,10 +179,10 @@ func TestDBCopyRoundTripsEveryTableExactly(t *testing.T) {
 	}
 	mustRunDB(t, "copy", "--from", mariaURL, "--to", backURL)
 
-	src, maria, back := openRO(t, srcURL), openRO(t, mariaURL), openRO(t, backURL)
+	src, maria, back := dbtest.OpenRO(t, srcURL), dbtest.OpenRO(t, mariaURL), dbtest.OpenRO(t, backURL)
 	ctx := context.Background()
 	// The fixture really has every kind of row.
-	for _, c := range mustChecksums(t, src) {
+	for _, c := range dbtest.Checksums(t, src) {
 		if c.Rows == 0 {
 			t.Errorf("fixture has no %s rows", c.Table)
 		}
@@ -217,15 +211,6 @@ func TestDBCopyRoundTripsEveryTableExactly(t *testing.T) {
 	if run.SourceDialect() != db.MariaDB || strings.Contains(run.Source, "xxxxx") && strings.Contains(mariaURL, "xxxxx") {
 		t.Errorf("copy run back: %+v", run)
 	}
-}
-
-func mustChecksums(t *testing.T, d *db.DB) []db.TableChecksum {
-	t.Helper()
-	cs, err := d.Checksums(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
 }
 
 func TestSessionCookieFromSQLiteServerWorksOnMariaDBServerAfterCopy(t *testing.T) {
@@ -303,7 +288,7 @@ func TestInterruptedCopyIsMarkedIncompleteAndRerunFinishesIt(t *testing.T) {
 	stopServer(srv)
 	srcPath := strings.TrimPrefix(srcURL, "sqlite:")
 	srcFile := fileSum(t, srcPath)
-	srcSums := mustChecksums(t, openRO(t, srcURL))
+	srcSums := dbtest.Checksums(t, dbtest.OpenRO(t, srcURL))
 
 	for _, dialect := range dialects(t) {
 		t.Run(dialect, func(t *testing.T) {
@@ -356,8 +341,8 @@ func TestInterruptedCopyIsMarkedIncompleteAndRerunFinishesIt(t *testing.T) {
 			if !strings.Contains(out, "unfinished copy #1 (failed") || !strings.Contains(out, "Copy #2 is complete") {
 				t.Errorf("rerun output:\n%s", out)
 			}
-			dstDB := openRO(t, dstURL)
-			if got := mustChecksums(t, dstDB); !slices.Equal(got, srcSums) {
+			dstDB := dbtest.OpenRO(t, dstURL)
+			if got := dbtest.Checksums(t, dstDB); !slices.Equal(got, srcSums) {
 				t.Errorf("after the rerun the target differs:\n%v\n%v", got, srcSums)
 			}
 			if run, _ := dstDB.LastCopy(ctx); run == nil || !run.Complete() {
@@ -373,7 +358,7 @@ func TestInterruptedCopyIsMarkedIncompleteAndRerunFinishesIt(t *testing.T) {
 	if fileSum(t, srcPath) != srcFile {
 		t.Error("the source file changed")
 	}
-	if got := mustChecksums(t, openRO(t, srcURL)); !slices.Equal(got, srcSums) {
+	if got := dbtest.Checksums(t, dbtest.OpenRO(t, srcURL)); !slices.Equal(got, srcSums) {
 		t.Errorf("the source's rows changed:\n%v\n%v", got, srcSums)
 	}
 }
@@ -386,14 +371,14 @@ func TestDBCopyRefusesANonEmptyTargetWithoutReplace(t *testing.T) {
 		other := startServer(t, dstURL) // seeds users and products
 		other.newBrowser(t).login("bob", "builder")
 		stopServer(other)
-		before := mustChecksums(t, openRO(t, dstURL))
+		before := dbtest.Checksums(t, dbtest.OpenRO(t, dstURL))
 
 		out, errs, code := runDB(t, "copy", "--from", srcURL, "--to", dstURL)
 		if code == 0 || !strings.Contains(errs, "already holds data") || !strings.Contains(errs, "--replace") || !strings.Contains(errs, "2 users") {
 			t.Fatalf("copy into a used database: exit %d\n%s\n%s", code, out, errs)
 		}
-		dst := openRO(t, dstURL)
-		if got := mustChecksums(t, dst); !slices.Equal(got, before) {
+		dst := dbtest.OpenRO(t, dstURL)
+		if got := dbtest.Checksums(t, dst); !slices.Equal(got, before) {
 			t.Error("a refused copy changed the target")
 		}
 		if run, _ := dst.LastCopy(context.Background()); run != nil {
@@ -404,297 +389,8 @@ func TestDBCopyRefusesANonEmptyTargetWithoutReplace(t *testing.T) {
 		if !strings.Contains(out, "deleted") || !strings.Contains(out, "complete") {
 			t.Errorf("--replace output:\n%s", out)
 		}
-		sameRows(t, "after --replace", openRO(t, srcURL), openRO(t, dstURL))
+		sameRows(t, "after --replace", dbtest.OpenRO(t, srcURL), dbtest.OpenRO(t, dstURL))
 	})
-}
-
-func TestDBCopyRefusesBadSourcesAndTargets(t *testing.T) {
-	dir := t.TempDir()
-	good := freshDatabase(t, db.SQLite)
-	mustRunDB(t, "migrate", "-db", good)
-	cases := []struct {
-		name     string
-		args     []string
-		wantErr  string
-		noCreate string // a file that must not appear
-	}{
-		{"missing source file", []string{"--from", "sqlite:" + dir + "/nope.db", "--to", "sqlite:" + dir + "/t1.db"}, "no such file", dir + "/nope.db"},
-		{"same database", []string{"--from", good, "--to", good}, "same database", ""},
-		{"no target", []string{"--from", good}, "needs --from URL and --to URL", ""},
-		{"memory target", []string{"--from", good, "--to", "sqlite::memory:"}, "vanish", ""},
-		{"password without user", []string{"--from", good, "--to", "mysql://:secret@127.0.0.1/x"}, "password but no user", ""},
-		{"bad batch", []string{"--from", good, "--to", "sqlite:" + dir + "/t2.db", "--batch", "0"}, "--batch", ""},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, errs, code := runDB(t, append([]string{"copy"}, c.args...)...)
-			if code == 0 || !strings.Contains(errs, c.wantErr) {
-				t.Fatalf("exit %d, stderr:\n%s\nwant %q", code, errs, c.wantErr)
-			}
-			if strings.Contains(errs, "secret") {
-				t.Errorf("the password was printed: %s", errs)
-			}
-			if c.noCreate != "" {
-				if _, err := os.Stat(c.noCreate); err == nil {
-					t.Errorf("%s was created", c.noCreate)
-				}
-			}
-		})
-	}
-}
-
-// testUser creates a MariaDB account for the test and drops it afterwards.
-func testUser(t *testing.T, admin *sql.DB, grantOn string) (user, pass string) {
-	t.Helper()
-	user = fmt.Sprintf("sltu_%d_%d", os.Getpid(), dbCounter.Add(1))
-	pass = "pw-" + user
-	if _, err := admin.Exec(fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, pass)); err != nil {
-		t.Fatalf("create test user: %v (the test account needs CREATE USER and ALL ... WITH GRANT OPTION on `sltest\\_%%`.*: see .ci/run)", err)
-	}
-	t.Cleanup(func() { admin.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", user)) })
-	if grantOn != "" {
-		grantAll(t, admin, grantOn, user)
-	}
-	return user, pass
-}
-
-// grantAll gives user every privilege on one database. The name's "_" are
-// escaped: unescaped they are wildcards, which a test account allowed to
-// grant only on `sltest\_%` may not hand out.
-func grantAll(t *testing.T, admin *sql.DB, database, user string) {
-	t.Helper()
-	pattern := strings.ReplaceAll(database, "_", `\_`)
-	if _, err := admin.Exec(fmt.Sprintf("GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%%'", pattern, user)); err != nil {
-		t.Fatalf("grant on %s: %v (the test account needs ALL ... WITH GRANT OPTION on `sltest\\_%%`.* and CREATE USER: see .ci/run)", database, err)
-	}
-}
-
-// display is a URL as the commands print it: password masked.
-func display(t *testing.T, url string) string {
-	t.Helper()
-	c, err := db.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.Display
-}
-
-// closedPort is a local TCP port nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-func TestDBCheckDiagnosesEachProblemWithItsFix(t *testing.T) {
-	base := mariadbBaseURL(t)
-	bu, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostPort := bu.Host
-	admin := adminDB(t, base)
-	t.Cleanup(func() { admin.Close() })
-
-	good := freshDatabase(t, db.MariaDB)
-	mustRunDB(t, "migrate", "-db", good)
-	goodName := good[strings.LastIndex(good, "/")+1:]
-	user, pass := testUser(t, admin, goodName)
-
-	missing := fmt.Sprintf("sltest_missing_%d_%d", os.Getpid(), dbCounter.Add(1))
-	granted, grantedPass := testUser(t, admin, missing) // may use the missing database's name
-	stranger, strangerPass := testUser(t, admin, "")    // may use nothing
-	latin := fmt.Sprintf("sltest_latin_%d_%d", os.Getpid(), dbCounter.Add(1))
-	if _, err := admin.Exec("CREATE DATABASE " + latin + " CHARACTER SET latin1"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + latin) })
-	latinURL := "mysql://" + user + ":" + pass + "@" + hostPort + "/" + latin
-	grantAll(t, admin, latin, user)
-	mustRunDB(t, "migrate", "-db", latinURL)
-	latinTable := freshDatabase(t, db.MariaDB)
-	mustRunDB(t, "migrate", "-db", latinTable)
-	if _, err := admin.Exec("ALTER TABLE " + latinTable[strings.LastIndex(latinTable, "/")+1:] + ".notes CONVERT TO CHARACTER SET latin1"); err != nil {
-		t.Fatal(err)
-	}
-	unmigrated := freshDatabase(t, db.MariaDB)
-
-	cases := []struct {
-		name string
-		url  string
-		code int
-		want []string // regular expressions the output must match
-	}{
-		{"good MariaDB", "mysql://" + user + ":" + pass + "@" + hostPort + "/" + goodName, 0, []string{
-			`ok +server +MariaDB \d+\.\d+`, `ok +database +` + goodName, `ok +charset +utf8mb4`, `ok +sql_mode +strict`,
-			`ok +time zone .*'\+00:00'`, `ok +migrations +all \d+ applied`, `Usable: no problems found`}},
-		{"missing database", "mysql://" + granted + ":" + grantedPass + "@" + hostPort + "/" + missing, 1, []string{
-			`FAIL +database +database "` + missing + `" does not exist`,
-			"CREATE DATABASE `" + missing + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
-			"GRANT ALL PRIVILEGES ON `" + missing + "`.\\* TO '" + granted + "'@'%';", `NOT usable`}},
-		{"missing database, user without rights", "mysql://" + stranger + ":" + strangerPass + "@" + hostPort + "/" + missing, 1, []string{
-			`FAIL +database +access denied: ` + stranger + `@\S+ may not use database`,
-			"CREATE DATABASE IF NOT EXISTS `" + missing + "`", "GRANT ALL PRIVILEGES ON `" + missing + "`.\\* TO '" + stranger + "'@'[^']+';"}},
-		{"wrong password", "mysql://" + user + ":wrong@" + hostPort + "/" + goodName, 1, []string{
-			`FAIL +login +access denied for ` + user + `@\S+: wrong password`,
-			`ALTER USER '` + user + `'@'[^']+' IDENTIFIED BY`, `NOT usable`}},
-		{"unreachable port", "mysql://" + user + ":" + pass + "@" + closedPort(t) + "/" + goodName, 1, []string{
-			`FAIL +connect +nothing is listening at 127\.0\.0\.1:\d+ \(connection refused\)`, `systemctl start mariadb`}},
-		{"latin1 database", latinURL, 0, []string{
-			`WARN +charset +latin1 / latin1_swedish_ci: not utf8mb4`,
-			"ALTER DATABASE `" + latin + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;", `Usable, with 1 warning`}},
-		{"latin1 table", latinTable, 1, []string{
-			`FAIL +charset +table notes uses latin1`, "ALTER TABLE `notes` CONVERT TO CHARACTER SET utf8mb4"}},
-		{"not migrated", unmigrated, 0, []string{
-			`WARN +migrations +no tables yet`, `sessionlab db migrate -db ` + regexp.QuoteMeta(display(t, unmigrated))}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			out, errs, code := runDB(t, "check", "-db", c.url)
-			if code != c.code {
-				t.Errorf("exit status %d, want %d", code, c.code)
-			}
-			for _, w := range c.want {
-				if !regexp.MustCompile(w).MatchString(out) {
-					t.Errorf("output lacks %s", w)
-				}
-			}
-			if strings.Contains(out, pass) || strings.Contains(out, grantedPass) || strings.Contains(out, strangerPass) {
-				t.Error("db check printed a password")
-			}
-			if t.Failed() {
-				t.Logf("stdout:\n%s\nstderr:\n%s", out, errs)
-			}
-		})
-	}
-}
-
-func TestDBCheckSQLite(t *testing.T) {
-	dir := t.TempDir()
-	good := "sqlite:" + dir + "/good.db"
-	mustRunDB(t, "migrate", "-db", good)
-	out, _, code := runDB(t, "check", "-db", good)
-	ms, err := db.Migrations(db.SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []string{"ok    file", "SQLite 3.", "WAL", "quick_check ok", fmt.Sprintf("all %d applied", len(ms))} {
-		if !strings.Contains(out, w) {
-			t.Errorf("check lacks %q:\n%s", w, out)
-		}
-	}
-	if code != 0 {
-		t.Errorf("good SQLite: exit %d", code)
-	}
-	out, _, code = runDB(t, "check", "-db", "sqlite:"+dir+"/new.db")
-	if code != 0 || !strings.Contains(out, "does not exist yet") {
-		t.Errorf("new SQLite file: exit %d\n%s", code, out)
-	}
-	if _, err := os.Stat(dir + "/new.db"); err == nil {
-		t.Error("db check created the file")
-	}
-	out, _, code = runDB(t, "check", "-db", "sqlite:"+dir+"/no/such/dir/x.db")
-	if code != 1 || !strings.Contains(out, "FAIL") {
-		t.Errorf("SQLite in a missing folder: exit %d\n%s", code, out)
-	}
-	out, _, code = runDB(t, "check", "-db", "postgres://x")
-	if code != 1 || !strings.Contains(out, "unsupported database URL") {
-		t.Errorf("bad URL: exit %d\n%s", code, out)
-	}
-}
-
-func TestDBMigrateTwiceIsANoOpTheSecondTime(t *testing.T) {
-	forEachDB(t, func(t *testing.T, url string) {
-		out := mustRunDB(t, "migrate", "-db", url)
-		if !strings.Contains(out, "applied 0001_init") || !strings.Contains(out, "applied 0002_copy_runs") {
-			t.Fatalf("first migrate:\n%s", out)
-		}
-		d := openRO(t, url)
-		before := mustChecksums(t, d)
-		out = mustRunDB(t, "migrate", "-db", url)
-		if strings.Contains(out, "applied 0") || !strings.Contains(out, "Nothing to do") {
-			t.Fatalf("second migrate:\n%s", out)
-		}
-		if after := mustChecksums(t, d); !slices.Equal(before, after) {
-			t.Error("the second migrate changed data")
-		}
-		ms, err := d.MigrationStatus(context.Background())
-		if err != nil || len(ms.Pending) > 0 || len(ms.Unknown) > 0 {
-			t.Fatalf("status after migrate: %+v %v", ms, err)
-		}
-		if err := d.CheckTableList(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
-}
-
-func TestClearSessionsDeletesOnlyExpiredOnes(t *testing.T) {
-	forEachDB(t, func(t *testing.T, url string) {
-		mustRunDB(t, "migrate", "-db", url)
-		d, err := db.Connect(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
-		now := time.Now().UTC()
-		var live []string
-		for i, exp := range []time.Duration{-48 * time.Hour, -time.Minute, -time.Second, time.Minute, 8 * time.Hour} {
-			key := fmt.Sprintf("%064x", i+100)
-			if exp > 0 {
-				live = append(live, key)
-			}
-			if err := d.InsertSession(context.Background(), &db.Session{Key: key, Data: "{}", CreatedAt: now.Add(-72 * time.Hour), LastSeenAt: now, ExpiresAt: now.Add(exp)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		out := mustRunDB(t, "clearsessions", "-db", url)
-		if !strings.Contains(out, "Deleted 3 expired sessions") || !strings.Contains(out, "2 live kept") {
-			t.Fatalf("clearsessions said:\n%s", out)
-		}
-		var left []string
-		d.R.Select(&left, "SELECT `key` FROM sessions ORDER BY `key`")
-		if !slices.Equal(left, live) {
-			t.Fatalf("left %v, want the live ones %v", left, live)
-		}
-		if out := mustRunDB(t, "clearsessions", "-db", url); !strings.Contains(out, "Deleted 0 expired sessions") {
-			t.Fatalf("second run: %s", out)
-		}
-	})
-}
-
-func TestEveryDBSubcommandHasHelp(t *testing.T) {
-	for _, sub := range []string{"check", "migrate", "copy", "clearsessions"} {
-		out, errs, code := runDB(t, sub, "-h")
-		if code != 0 || !strings.Contains(errs, "usage: sessionlab db "+sub) || out != "" {
-			t.Errorf("db %s -h: exit %d, stdout %q, stderr:\n%s", sub, code, out, errs)
-		}
-	}
-	if _, errs, code := runDB(t, "-h"); code != 0 || !strings.Contains(errs, "clearsessions") {
-		t.Errorf("db -h: exit %d\n%s", code, errs)
-	}
-	if _, errs, code := runDB(t, "frobnicate"); code == 0 || !strings.Contains(errs, "unknown db command") {
-		t.Errorf("db frobnicate: exit %d\n%s", code, errs)
-	}
-}
-
-func TestProgressBarDrawsOnlyOnATerminal(t *testing.T) {
-	var buf bytes.Buffer
-	p := newProgressBar(&buf)
-	p.update("events", 5, 10)
-	p.done()
-	if buf.Len() != 0 {
-		t.Fatalf("drew into a buffer: %q", buf.String())
-	}
-	p = &progressBar{w: &buf, on: true}
-	p.update("events", 50, 100)
-	if !strings.Contains(buf.String(), "\r  events") || !strings.Contains(buf.String(), "50.0%") || !strings.Contains(buf.String(), "[###############...............]") {
-		t.Fatalf("bar: %q", buf.String())
-	}
 }
 
 // TestTheRealBinaryCopiesAndChecks builds sessionlab and runs it as a
@@ -718,7 +414,7 @@ func TestTheRealBinaryCopiesAndChecks(t *testing.T) {
 	if out, code := run("db", "check", "-db", "sqlite:copy.db"); code != 0 || !strings.Contains(out, "holds copy #1") {
 		t.Fatalf("db check: %d\n%s", code, out)
 	}
-	if out, code := run("db", "check", "-db", "mysql://nobody:pw@"+closedPort(t)+"/x"); code != 1 || !strings.Contains(out, "connection refused") {
+	if out, code := run("db", "check", "-db", "mysql://nobody:pw@"+dbtest.ClosedPort(t)+"/x"); code != 1 || !strings.Contains(out, "connection refused") {
 		t.Fatalf("db check unreachable: %d\n%s", code, out)
 	}
 	if out, code := run("db", "copy", "-h"); code != 0 || !strings.Contains(out, "--replace") {
@@ -731,7 +427,7 @@ func TestTheRealBinaryCopiesAndChecks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		bulkEvents(t, d, 20000)
+		dbtest.BulkEvents(t, d, 20000)
 		d.Close()
 		dst := freshDatabase(t, db.MariaDB)
 		// Small batches make the copy slow enough to kill while it runs.
@@ -765,7 +461,7 @@ func TestTheRealBinaryCopiesAndChecks(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "(running, from") || !strings.Contains(out, "Copy #2 is complete") {
 			t.Fatalf("rerun: exit %d\n%s", code, out)
 		}
-		if !slices.Equal(mustChecksums(t, target), mustChecksums(t, openRO(t, src))) {
+		if !slices.Equal(dbtest.Checksums(t, target), dbtest.Checksums(t, dbtest.OpenRO(t, src))) {
 			t.Error("after the rerun the target differs from the source")
 		}
 	})
@@ -786,107 +482,4 @@ func run2(t *testing.T, bin, dir string, args ...string) (string, int) {
 		t.Fatal(err)
 	}
 	return string(out), 0
-}
-
-// bulkEvents adds n events quickly (multi-row inserts in a few transactions).
-func bulkEvents(tb testing.TB, d *db.DB, n int) {
-	tb.Helper()
-	const per = 500
-	at := time.Now().UTC().Truncate(time.Microsecond)
-	for done := 0; done < n; {
-		k := min(per, n-done)
-		var q strings.Builder
-		q.WriteString("INSERT INTO events (session_key, user_id, kind, detail, instance, at) VALUES ")
-		args := make([]any, 0, k*6)
-		for i := range k {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?, ?)")
-			var user sql.NullInt64
-			if i%3 == 0 {
-				user = sql.NullInt64{Int64: 1, Valid: true}
-			}
-			args = append(args, fmt.Sprintf("%064x", done+i), user, "cart.added", `{"product":"Porcelain Teapot","quantity":"1"}`, "bench", at.Add(time.Duration(done+i)*time.Millisecond))
-		}
-		if _, err := d.W.Exec(q.String(), args...); err != nil {
-			tb.Fatal(err)
-		}
-		done += k
-	}
-}
-
-// BenchmarkCopy100kEvents copies a SQLite database holding 100,000 events
-// (plus the seed) to MariaDB and back, at a few batch sizes; rows/s is the
-// figure to compare (go test -run '^$' -bench Copy100k -benchtime 3x).
-func BenchmarkCopy100kEvents(b *testing.B) {
-	base := os.Getenv("SESSIONLAB_TEST_MYSQL")
-	if base == "" {
-		base = "mysql://root@127.0.0.1:3306/"
-	}
-	admin, err := openAdmin(base)
-	if err == nil {
-		err = admin.Ping()
-	}
-	if err != nil {
-		b.Skipf("MariaDB unreachable at %s: %v", base, err)
-	}
-	defer admin.Close()
-	ctx := context.Background()
-	srcURL := "sqlite:" + filepath.Join(b.TempDir(), "big.db")
-	d, err := db.Open(ctx, srcURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bulkEvents(b, d, 100000)
-	d.Close()
-	freshMaria := func() string {
-		name := fmt.Sprintf("sltest_bench_%d_%d", os.Getpid(), dbCounter.Add(1))
-		if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + name) })
-		return strings.TrimSuffix(base, "/") + "/" + name
-	}
-	copyOnce := func(b *testing.B, from, to string, batch int) int64 {
-		src, err := db.ConnectReadOnly(ctx, from)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer src.Close()
-		dst, err := db.Connect(ctx, to)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer dst.Close()
-		rep, err := db.Copy(ctx, src, dst, db.CopyOptions{Batch: batch})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return rep.Rows
-	}
-	for _, batch := range []int{100, 1000, 5000} {
-		b.Run(fmt.Sprintf("sqlite-to-mariadb/batch=%d", batch), func(b *testing.B) {
-			var rows int64
-			for b.Loop() {
-				b.StopTimer()
-				to := freshMaria()
-				b.StartTimer()
-				rows += copyOnce(b, srcURL, to, batch)
-			}
-			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
-		})
-	}
-	maria := freshMaria()
-	copyOnce(b, srcURL, maria, 1000)
-	b.Run("mariadb-to-sqlite/batch=1000", func(b *testing.B) {
-		var rows int64
-		for b.Loop() {
-			b.StopTimer()
-			to := "sqlite:" + filepath.Join(b.TempDir(), fmt.Sprintf("back%d.db", dbCounter.Add(1)))
-			b.StartTimer()
-			rows += copyOnce(b, maria, to, 1000)
-		}
-		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
-	})
 }

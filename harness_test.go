@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,91 +14,28 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
-
 	"sessionlab/db"
+	"sessionlab/internal/dbtest"
 )
 
 // The behaviour suite runs every test body against each database: SQLite
-// always, MariaDB when it is reachable (and mandatory when CI=true).
+// always, MariaDB when it is reachable (and mandatory when CI=true). The
+// databases come from package dbtest; these are the suite's short names.
 
 // dialects lists the databases to run a behaviour test on.
-func dialects(t *testing.T) []string {
-	t.Helper()
-	return []string{db.SQLite, db.MariaDB}
-}
+func dialects(t *testing.T) []string { return dbtest.Dialects() }
 
 // forEachDB runs fn once per database, each with a fresh, empty database.
 func forEachDB(t *testing.T, fn func(t *testing.T, url string)) {
 	t.Helper()
-	for _, d := range dialects(t) {
-		t.Run(d, func(t *testing.T) {
-			fn(t, freshDatabase(t, d))
-		})
-	}
+	dbtest.ForEach(t, fn)
 }
-
-var dbCounter atomic.Int64
 
 // freshDatabase returns the URL of a new empty database of that dialect,
 // dropped when the test ends.
 func freshDatabase(t testing.TB, dialect string) string {
 	t.Helper()
-	if dialect == db.SQLite {
-		return "sqlite:" + t.TempDir() + "/test.db"
-	}
-	base := mariadbBaseURL(t)
-	name := fmt.Sprintf("sltest_%d_%d", os.Getpid(), dbCounter.Add(1))
-	admin := adminDB(t, base)
-	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP DATABASE IF EXISTS " + name)
-		admin.Close()
-	})
-	return strings.TrimSuffix(base, "/") + "/" + name
-}
-
-// mariadbBaseURL is SESSIONLAB_TEST_MYSQL (e.g. mysql://sessionlab:pw@127.0.0.1:3306/),
-// default mysql://root@127.0.0.1:3306/. Unreachable: skip, or fail under CI.
-func mariadbBaseURL(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("SESSIONLAB_TEST_MYSQL")
-	if base == "" {
-		base = "mysql://root@127.0.0.1:3306/"
-	}
-	admin, err := openAdmin(base)
-	if err == nil {
-		err = admin.Ping()
-		admin.Close()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("MariaDB is required under CI but unreachable at %s: %v", db.MaskURL(base), err)
-		}
-		t.Skipf("MariaDB not reachable at %s (%v): skipping; set SESSIONLAB_TEST_MYSQL or run .ci/run", db.MaskURL(base), err)
-	}
-	return base
-}
-
-func openAdmin(base string) (*sql.DB, error) {
-	cfg, err := db.ParseURL(strings.TrimSuffix(base, "/") + "/mysql")
-	if err != nil {
-		return nil, err
-	}
-	// Connect without selecting a database.
-	dsn := strings.Replace(cfg.DSN, "/mysql?", "/?", 1)
-	return sql.Open("mysql", dsn)
-}
-
-func adminDB(t testing.TB, base string) *sql.DB {
-	t.Helper()
-	a, err := openAdmin(base)
-	if err != nil {
-		t.Fatalf("admin connection: %v", err)
-	}
-	return a
+	return dbtest.Fresh(t, dialect)
 }
 
 // testServer is a real Session Lab on a real loopback listener, started by

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"sessionlab/db"
+	"sessionlab/internal/dbcmd"
 	"sessionlab/lessons"
 )
 
@@ -278,7 +279,7 @@ func TestLessonWhereSessionsLiveWalksTheRealMove(t *testing.T) {
 			before = w.b.sessionID()
 			w.srv.stop()
 			var out, errOut strings.Builder
-			if err := dbCommand([]string{"copy", "--from", src, "--to", dst}, &out, &errOut); err != nil {
+			if err := dbcmd.Run([]string{"copy", "--from", src, "--to", dst}, &out, &errOut); err != nil {
 				t.Fatalf("db copy: %v\n%s\n%s", err, out.String(), errOut.String())
 			}
 			w.dbURL = dst

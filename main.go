@@ -14,11 +14,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"sessionlab/internal/dbcmd"
 	"sessionlab/internal/loadtest"
 )
 
@@ -30,7 +30,7 @@ func main() {
 	case len(args) > 0 && args[0] == "serve":
 		err = serve(args[1:], logger)
 	case len(args) > 0 && args[0] == "db":
-		err = dbCommand(args[1:], os.Stdout, os.Stderr)
+		err = dbcmd.Run(args[1:], os.Stdout, os.Stderr)
 	case len(args) > 0 && args[0] == "loadtest":
 		err = loadtest.Run(args[1:], os.Stdout, startInProcess)
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
@@ -42,7 +42,7 @@ func main() {
 		return
 	}
 	if err != nil {
-		var ec exitCode
+		var ec dbcmd.ExitCode
 		if errors.As(err, &ec) {
 			os.Exit(int(ec))
 		}
@@ -50,11 +50,6 @@ func main() {
 		os.Exit(1)
 	}
 }
-
-// exitCode ends the program with a status and no further message.
-type exitCode int
-
-func (e exitCode) Error() string { return "exit " + strconv.Itoa(int(e)) }
 
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sessionlab/db"
+	"sessionlab/internal/dbcmd"
 )
 
 // No command prints a database password, whatever shape the URL has.
@@ -26,7 +27,7 @@ func TestCommandsNeverPrintThePassword(t *testing.T) {
 			{"copy", "--from", "sqlite:" + t.TempDir() + "/y.db", "--to", u},
 		} {
 			var out, errOut bytes.Buffer
-			err := dbCommand(args, &out, &errOut)
+			err := dbcmd.Run(args, &out, &errOut)
 			text := out.String() + errOut.String()
 			if err != nil {
 				text += err.Error()

@@ -1,4 +1,7 @@
-package main
+// Package dbcmd is "sessionlab db": Session Lab's manage.py. Its check,
+// migrate, copy and clearsessions are the tools of the move from SQLite to
+// MariaDB (docs/MIGRATING.md).
+package dbcmd
 
 import (
 	"context"
@@ -8,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -15,10 +19,7 @@ import (
 	"sessionlab/db"
 )
 
-// The db subcommands are Session Lab's manage.py: check, migrate, copy and
-// clearsessions, the tools of seed.md's "move from SQLite to MariaDB".
-
-const dbUsage = `usage: sessionlab db COMMAND [flags]
+const usage = `usage: sessionlab db COMMAND [flags]
 
 Commands (each takes -h):
   check          connect and report server, character set, sql_mode, time
@@ -33,13 +34,20 @@ The database URL comes from -db or DATABASE_URL: sqlite:PATH, or
 mysql://USER:PASS@HOST:PORT/DBNAME for MariaDB.
 `
 
-// dbCommand runs "sessionlab db SUBCOMMAND ARGS..." with its output on
-// stdout and errors, help and progress on stderr.
-func dbCommand(args []string, stdout, stderr io.Writer) error {
+// ExitCode is an error that ends the program with that status and no
+// further message: the command has already said why (db check's report).
+type ExitCode int
+
+func (e ExitCode) Error() string { return "exit " + strconv.Itoa(int(e)) }
+
+// Run runs "sessionlab db SUBCOMMAND ARGS..." with its output on stdout and
+// errors, help and progress on stderr. An ExitCode error asks for that exit
+// status; flag.ErrHelp means help was asked for and shown.
+func Run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprint(stderr, dbUsage)
+		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
-			return exitCode(2)
+			return ExitCode(2)
 		}
 		return nil
 	}
@@ -47,25 +55,25 @@ func dbCommand(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	switch args[0] {
 	case "check":
-		return dbCheck(ctx, args[1:], stdout, stderr)
+		return runCheck(ctx, args[1:], stdout, stderr)
 	case "migrate":
-		return dbMigrate(ctx, args[1:], stdout, stderr)
+		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "copy":
-		return dbCopy(ctx, args[1:], stdout, stderr)
+		return runCopy(ctx, args[1:], stdout, stderr)
 	case "clearsessions":
-		return dbClearSessions(ctx, args[1:], stdout, stderr)
+		return runClearSessions(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprint(stderr, dbUsage)
+	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown db command %q: use check, migrate, copy or clearsessions", args[0])
 }
 
-// dbFlags is a flag set with the usual -db flag and a usage text.
-func dbFlags(name, synopsis, about string, stderr io.Writer) (*flag.FlagSet, *string) {
+// newFlagSet is a flag set with the usual -db flag and a usage text.
+func newFlagSet(name, synopsis, about string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("db "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var url *string
 	if name != "copy" {
-		url = fs.String("db", env("DATABASE_URL", "sqlite:sessionlab.db"), "database URL: sqlite:PATH or mysql://USER:PASS@HOST:PORT/DBNAME [DATABASE_URL]")
+		url = fs.String("db", databaseURL(), "database URL: sqlite:PATH or mysql://USER:PASS@HOST:PORT/DBNAME [DATABASE_URL]")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sessionlab db %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
@@ -74,8 +82,17 @@ func dbFlags(name, synopsis, about string, stderr io.Writer) (*flag.FlagSet, *st
 	return fs, url
 }
 
-func dbCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, url := dbFlags("check", "[-db URL]",
+// databaseURL is the -db flag's default: DATABASE_URL, else the server's
+// default database.
+func databaseURL() string {
+	if v := os.Getenv("DATABASE_URL"); v != "" {
+		return v
+	}
+	return "sqlite:sessionlab.db"
+}
+
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, url := newFlagSet("check", "[-db URL]",
 		"Connects and reports: server kind and version, database, character set and\n"+
 			"collation (utf8mb4 expected), sql_mode (strict expected), time zone handling,\n"+
 			"migrations, an unfinished copy; for SQLite the file, journal (WAL) and version.\n"+
@@ -99,7 +116,7 @@ func dbCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintln(stdout)
 	if fails > 0 {
 		fmt.Fprintf(stdout, "NOT usable: %s. Fix and run db check again.\n", plural(fails, "problem"))
-		return exitCode(1)
+		return ExitCode(1)
 	}
 	if warns > 0 {
 		fmt.Fprintf(stdout, "Usable, with %s.\n", plural(warns, "warning"))
@@ -109,8 +126,8 @@ func dbCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func dbMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, url := dbFlags("migrate", "[-db URL]",
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, url := newFlagSet("migrate", "[-db URL]",
 		"Applies the schema migrations the database has not had yet, in order, and\n"+
 			"prints each (like Django's manage.py migrate). A second run finds nothing\n"+
 			"to do. Demo users and products are added by the server when it starts.", stderr)
@@ -140,8 +157,8 @@ func dbMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func dbCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, _ := dbFlags("copy", "--from URL --to URL [--replace] [--batch N]",
+func runCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, _ := newFlagSet("copy", "--from URL --to URL [--replace] [--batch N]",
 		"Copies users, products, carts, notes, sessions, events and lesson progress\n"+
 			"from one database to another (SQLite → MariaDB, or back), in dependency\n"+
 			"order, in batches each in its own transaction. The target is migrated first\n"+
@@ -236,8 +253,8 @@ func printCopyReport(w io.Writer, rep *db.CopyReport, ok bool) {
 	fmt.Fprintf(w, "Verified: every table's row count and checksum match the source. Copy #%d is complete.\n", rep.RunID)
 }
 
-func dbClearSessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, url := dbFlags("clearsessions", "[-db URL]",
+func runClearSessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, url := newFlagSet("clearsessions", "[-db URL]",
 		"Deletes the sessions whose expiry time has passed and prints how many (like\n"+
 			"Django's manage.py clearsessions). Live sessions are kept. The server also\n"+
 			"sweeps expired sessions every minute while it runs.", stderr)
