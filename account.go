@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -103,4 +104,27 @@ func isKeyRef(k string) bool {
 		}
 	}
 	return true
+}
+
+// browserName gives a readable name for a User-Agent ("your devices").
+func browserName(ua string) string {
+	switch {
+	case ua == "":
+		return "unknown client"
+	case strings.Contains(ua, "curl/"):
+		return "curl"
+	case strings.Contains(ua, "HeadlessChrome"):
+		return "Headless Chrome"
+	case strings.Contains(ua, "Edg/"):
+		return "Edge"
+	case strings.Contains(ua, "Firefox/"):
+		return "Firefox"
+	case strings.Contains(ua, "Chrome/"):
+		return "Chrome"
+	case strings.Contains(ua, "Safari/"):
+		return "Safari"
+	case strings.Contains(ua, "Go-http-client"):
+		return "Go program"
+	}
+	return truncate(ua, 40)
 }
