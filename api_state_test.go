@@ -22,12 +22,12 @@ func wantKeys(t *testing.T, what string, m map[string]json.RawMessage, keys ...s
 	t.Helper()
 	for _, k := range keys {
 		if _, ok := m[k]; !ok {
-			t.Errorf("%s: key %q missing (CONTRACT.md)", what, k)
+			t.Errorf("%s: key %q missing (docs/CONTRACT.md)", what, k)
 		}
 	}
 }
 
-// GET /api/state has exactly CONTRACT.md's shape in every state: no session,
+// GET /api/state has exactly docs/CONTRACT.md's shape in every state: no session,
 // anonymous, logged in with an empty and a full cart. items is always a
 // list (never null) and session.user is always present (null when anonymous).
 func TestAPIStateShape(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// CONTRACT.md, route by route, on both databases.
+// docs/CONTRACT.md, route by route, on both databases.
 
 // formFields are the names of the inputs of the form posting to action.
 func formFields(t *testing.T, body, action string) []string {

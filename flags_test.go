@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The flags and environment variables of CONTRACT.md: defaults, env, and a
+// The flags and environment variables of docs/CONTRACT.md: defaults, env, and a
 // flag winning over its env var; a value that does not parse is an error,
 // never silently the default.
 func TestServeFlagsAndEnvironment(t *testing.T) {

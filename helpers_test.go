@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// apiStateJSON is GET /api/state as CONTRACT.md specifies it.
+// apiStateJSON is GET /api/state as docs/CONTRACT.md specifies it.
 type apiStateJSON struct {
 	Cookie struct {
 		Name    string `json:"name"`

@@ -260,7 +260,7 @@ func walkLessonWith(w *walker, l *lessons.Lesson, curriculumWalk map[string]step
 	}
 }
 
-// Lesson 10 is the seed's move from SQLite to MariaDB, done for real: the
+// Lesson 10 is the seed's move from SQLite to MariaDB (docs/MIGRATING.md), done for real: the
 // learner shops and logs in on SQLite, stops the server, runs `db copy`,
 // starts on MariaDB, and is still logged in; the lesson ticks its steps.
 func TestLessonWhereSessionsLiveWalksTheRealMove(t *testing.T) {

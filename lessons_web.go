@@ -401,7 +401,7 @@ func (a *app) lessonsReset(c *fiber.Ctx) error {
 	return a.redirect(c, "/lessons")
 }
 
-// apiProgress is the learner's progress as JSON (CONTRACT.md). Without a
+// apiProgress is the learner's progress as JSON (docs/CONTRACT.md). Without a
 // live session it is everyone's starting point: nothing done.
 func (a *app) apiProgress(c *fiber.Ctx) error {
 	s := state(c).sess

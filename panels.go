@@ -43,7 +43,7 @@ type sessionPanel struct {
 	KeyPrefix     string    `json:"key_prefix"`
 	Authenticated bool      `json:"authenticated"`
 	User          string    `json:"-"`
-	UserJSON      *string   `json:"user"` // null while anonymous: the key is always there (CONTRACT.md)
+	UserJSON      *string   `json:"user"` // null while anonymous: the key is always there (docs/CONTRACT.md)
 	CreatedAt     time.Time `json:"created_at"`
 	LastSeenAt    time.Time `json:"last_seen_at"`
 	ExpiresAt     time.Time `json:"expires_at"`

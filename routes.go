@@ -8,7 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 )
 
-// routes is the map of the site, in CONTRACT.md's order. Middleware is
+// routes is the map of the site, in docs/CONTRACT.md's order. Middleware is
 // attached per route, not with a prefix-wide Use: a Group("") would run its
 // middleware for every path, including the API and 404s.
 func (a *app) routes() {

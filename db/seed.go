@@ -8,7 +8,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// SeedUsers are the demo accounts of CONTRACT.md.
+// SeedUsers are the demo accounts of docs/CONTRACT.md.
 var SeedUsers = []struct{ Username, Password string }{
 	{"alice", "wonderland"},
 	{"bob", "builder"},

@@ -53,7 +53,7 @@ func cookieSuffix(slug string) string {
 	return string(b)
 }
 
-// All lists the labs in teaching order; slugs are public (CONTRACT.md).
+// All lists the labs in teaching order; slugs are public (docs/CONTRACT.md).
 var All = []Lab{
 	{Slug: "fixation", Number: 1, Title: "Session fixation", Lesson: "session-fixation",
 		Summary: "The attacker gets a valid ID from the site, plants it in the victim's browser, waits for the victim to log in, then uses the same ID.",

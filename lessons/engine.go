@@ -270,7 +270,7 @@ func (c *Catalog) Summary(p Progress) []LessonStatus {
 	return out
 }
 
-// ProgressReport is the body of GET /api/progress, shaped as CONTRACT.md
+// ProgressReport is the body of GET /api/progress, shaped as docs/CONTRACT.md
 // describes it. Done on a lesson means steps and quiz.
 type ProgressReport struct {
 	Lessons []LessonReport `json:"lessons"`

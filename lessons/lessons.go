@@ -126,7 +126,7 @@ type Catalog struct {
 	bySlug  map[string]*Lesson
 }
 
-// contractSlugs are the lesson URLs CONTRACT.md promises tutorials and
+// contractSlugs are the lesson URLs docs/CONTRACT.md promises tutorials and
 // slides; the embedded content must provide exactly these, in this order.
 var contractSlugs = []string{
 	"http-forgets", "the-cookie", "the-session-record", "logging-in",

@@ -51,7 +51,7 @@ var (
 	labRef     = regexp.MustCompile(`/lab/([A-Za-z0-9_-]+)`)
 )
 
-// labSlugs are the labs CONTRACT.md promises; a lesson linking elsewhere
+// labSlugs are the labs docs/CONTRACT.md promises; a lesson linking elsewhere
 // would send a learner to a 404.
 var labSlugs = []string{"fixation", "logout-replay", "cookie-theft", "cross-site", "guessable-ids", "expiry"}
 
