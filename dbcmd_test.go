@@ -58,13 +58,6 @@ func mustRunDB(t *testing.T, args ...string) string {
 	return out
 }
 
-// stopServer ends a test server and closes its database now (the SQLite
-// file is checkpointed and quiet), rather than when the test ends.
-func stopServer(s *testServer) {
-	s.app.fiber.ShutdownWithTimeout(5 * time.Second)
-	s.db.Close()
-}
-
 // A note body with everything that could go wrong between dialects.
 const trickyNote = "Grüße, 東京, emoji 🍵🧣 (4-byte), \"quotes\" 'single' `back` \\ tab\tnewline\nend"
 
@@ -164,7 +157,7 @@ func sameRows(t *testing.T, what string, a, b *db.DB) {
 func TestDBCopyRoundTripsEveryTableExactly(t *testing.T) {
 	srcURL := freshDatabase(t, db.SQLite)
 	srv, _ := buildFixture(t, srcURL)
-	stopServer(srv)
+	srv.stop() // closes its database now: the copy reads a quiet file
 	mariaURL := freshDatabase(t, db.MariaDB)
 	backURL := freshDatabase(t, db.SQLite)
 
@@ -219,7 +212,7 @@ func TestSessionCookieFromSQLiteServerWorksOnMariaDBServerAfterCopy(t *testing.T
 	before := srv.newBrowser(t)
 	before.setSessionID(cookie)
 	wantCart := before.get("/api/state").Body
-	stopServer(srv)
+	srv.stop()
 
 	mariaURL := freshDatabase(t, db.MariaDB)
 	mustRunDB(t, "copy", "--from", srcURL, "--to", mariaURL)
@@ -285,7 +278,7 @@ func TestInterruptedCopyIsMarkedIncompleteAndRerunFinishesIt(t *testing.T) {
 	for i := range 300 {
 		srv.db.AddEvent(ctx, &db.Event{SessionKey: fmt.Sprintf("%064x", i), Kind: "bulk", Detail: "{}", At: time.Now().UTC()})
 	}
-	stopServer(srv)
+	srv.stop()
 	srcPath := strings.TrimPrefix(srcURL, "sqlite:")
 	srcFile := fileSum(t, srcPath)
 	srcSums := dbtest.Checksums(t, dbtest.OpenRO(t, srcURL))
@@ -367,10 +360,10 @@ func TestDBCopyRefusesANonEmptyTargetWithoutReplace(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dstURL string) {
 		srcURL := freshDatabase(t, db.SQLite)
 		srv, _ := buildFixture(t, srcURL)
-		stopServer(srv)
+		srv.stop()
 		other := startServer(t, dstURL) // seeds users and products
 		other.newBrowser(t).login("bob", "builder")
-		stopServer(other)
+		other.stop()
 		before := dbtest.Checksums(t, dbtest.OpenRO(t, dstURL))
 
 		out, errs, code := runDB(t, "copy", "--from", srcURL, "--to", dstURL)
