@@ -23,7 +23,7 @@ import (
 func defaultConfig() config {
 	return config{
 		Addr:            "127.0.0.1:8080",
-		DBURL:           "sqlite:sessionlab.db",
+		DBURL:           db.DefaultURL,
 		IdleTimeout:     30 * time.Minute,
 		AbsoluteTimeout: 8 * time.Hour,
 		SweepEvery:      time.Minute,

@@ -29,6 +29,10 @@ const (
 	MariaDB = "mariadb"
 )
 
+// DefaultURL is the database of the server and the db commands when neither
+// -db nor DATABASE_URL names one: a SQLite file in the working directory.
+const DefaultURL = "sqlite:sessionlab.db"
+
 // Sentinel errors, matched with errors.Is.
 var (
 	ErrNotFound           = errors.New("not found")

@@ -82,13 +82,13 @@ func newFlagSet(name, synopsis, about string, stderr io.Writer) (*flag.FlagSet, 
 	return fs, url
 }
 
-// databaseURL is the -db flag's default: DATABASE_URL, else the server's
-// default database.
+// databaseURL is the -db flag's default, as the server picks it:
+// DATABASE_URL, else db.DefaultURL.
 func databaseURL() string {
 	if v := os.Getenv("DATABASE_URL"); v != "" {
 		return v
 	}
-	return "sqlite:sessionlab.db"
+	return db.DefaultURL
 }
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
