@@ -61,13 +61,11 @@ func TestABrokenLessonFileStopsTheServerAtStart(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := copyLessons(t, "01-http-forgets.md", edit)
-			d, err := db.Open(t.Context(), freshDatabase(t, db.SQLite))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			_, err = newApp(config{Addr: "127.0.0.1:0", LessonsDir: dir, IdleTimeout: 1, AbsoluteTimeout: 1}, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			cfg := defaultConfig()
+			cfg.Addr, cfg.DBURL, cfg.LessonsDir = "127.0.0.1:0", freshDatabase(t, db.SQLite), dir
+			srv, err := startApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err == nil {
+				srv.stop(t.Context())
 				t.Fatal("the server started with a broken lesson file")
 			}
 			if !strings.Contains(err.Error(), "01-http-forgets.md") {
