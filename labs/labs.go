@@ -10,6 +10,8 @@ package labs
 import (
 	"slices"
 	"time"
+
+	"sessionlab/labs/slugs"
 )
 
 // Mode is a lab's switch: the deliberately weak server or the defended one.
@@ -53,32 +55,54 @@ func cookieSuffix(slug string) string {
 	return string(b)
 }
 
-// All lists the labs in teaching order; slugs are public (docs/CONTRACT.md).
-var All = []Lab{
-	{Slug: "fixation", Number: 1, Title: "Session fixation", Lesson: "session-fixation",
+// All lists the labs in teaching order: slugs.All's order, numbered from 1.
+var All = catalog()
+
+// about describes each lab of slugs.All.
+var about = map[string]Lab{
+	slugs.Fixation: {Title: "Session fixation", Lesson: "session-fixation",
 		Summary: "The attacker gets a valid ID from the site, plants it in the victim's browser, waits for the victim to log in, then uses the same ID.",
 		Weak:    "accepts an ID from a ?sid= link and keeps the same ID at login",
 		Defence: "rotates the ID at login, so the planted ID is worthless afterwards"},
-	{Slug: "logout-replay", Number: 2, Title: "Logout that only forgets in the browser", Lesson: "logging-out",
+	slugs.LogoutReplay: {Title: "Logout that only forgets in the browser", Lesson: "logging-out",
 		Summary: "Copy the cookie (a shared computer, a stolen laptop), log out, replay it.",
 		Weak:    "only expires the cookie at logout and keeps the session record, so a copy still works",
 		Defence: "ends the session record on the server at logout, so a copied cookie is dead"},
-	{Slug: "cookie-theft", Number: 3, Title: "Cookie theft by script", Lesson: "cookie-attributes",
+	slugs.CookieTheft: {Title: "Cookie theft by script", Lesson: "cookie-attributes",
 		Summary: "A script injected into a page reads document.cookie and sends it to the attacker.",
 		Weak:    "sets its cookie without HttpOnly, so any script on the page can read it",
 		Defence: "sets its cookie HttpOnly: document.cookie never shows it to a script"},
-	{Slug: "cross-site", Number: 4, Title: "Cross-site request", Lesson: "cookie-attributes",
+	slugs.CrossSite: {Title: "Cross-site request", Lesson: "cookie-attributes",
 		Summary: "A page on another site auto-submits a form to this one, riding on the victim's cookie.",
 		Weak:    "sets its cookie SameSite=None, so it rides along on other sites' requests, and checks no CSRF token",
 		Defence: "sets its cookie SameSite=Lax, which keeps it off other sites' POSTs, and requires the CSRF token"},
-	{Slug: "guessable-ids", Number: 5, Title: "Guessable session IDs",
+	slugs.GuessableIDs: {Title: "Guessable session IDs",
 		Summary: "Watch a few IDs issued to other shoppers, predict the next one and take over that shopper's session.",
 		Weak:    "issues IDs from a counter, so the next one is the last one plus one",
 		Defence: "issues 256 random bits from crypto/rand: there is nothing to predict"},
-	{Slug: "expiry", Number: 6, Title: "Expiry", Lesson: "timeouts",
+	slugs.Expiry: {Title: "Expiry", Lesson: "timeouts",
 		Summary: "Leave a lab session, come back later, and see whether the old ID still works.",
 		Weak:    "never expires a session on the server: an old ID works forever",
 		Defence: "ends a session after " + IdleTimeout.String() + " without a request (idle) or " + AbsoluteTimeout.String() + " after login (absolute)"},
+}
+
+// catalog joins the list and the descriptions. A slug without a description,
+// or a description of no listed lab, is a programming error: fail at start.
+func catalog() []Lab {
+	list := slugs.All()
+	if len(about) != len(list) {
+		panic("labs: the descriptions do not match slugs.All")
+	}
+	out := make([]Lab, len(list))
+	for i, slug := range list {
+		l, ok := about[slug]
+		if !ok {
+			panic("labs: no description of lab " + slug)
+		}
+		l.Slug, l.Number = slug, i+1
+		out[i] = l
+	}
+	return out
 }
 
 // Find returns the lab with that slug.
@@ -98,3 +122,65 @@ const (
 
 // lifetime bounds every other lab session: labs are short exercises.
 const lifetime = 2 * time.Hour
+
+// The weak/defended rules. Each lab is weak in exactly one way, so that it
+// teaches one weakness at a time: outside its own lab, every rule below
+// gives the defended answer. A Lab{} (no lab) is defended throughout.
+
+// AdoptsSIDParam reports whether the lab site takes a session ID from a
+// ?sid= link: only the fixation lab, the classic way to plant one, and in
+// both modes, so that the defended mode can show rotation making a planted ID
+// worthless. A real site should never take an ID from a URL.
+func (l Lab) AdoptsSIDParam() bool { return l.Slug == slugs.Fixation }
+
+// RotatesAtLogin reports whether login moves the session to a new ID (the
+// defence against fixation). The weak fixation lab keeps the ID, and so does
+// the weak guessable-ids lab, so that the ID an attacker predicted is the
+// one the victim logs in with.
+func (l Lab) RotatesAtLogin(m Mode) bool {
+	return m == Defended || (l.Slug != slugs.Fixation && l.Slug != slugs.GuessableIDs)
+}
+
+// KeepsRowAtLogout reports whether logout only expires the cookie and keeps
+// the session record, so that a copy of the cookie still works: the weak
+// logout-replay lab.
+func (l Lab) KeepsRowAtLogout(m Mode) bool { return l.Slug == slugs.LogoutReplay && m == Weak }
+
+// HTTPOnly reports whether the lab cookie is hidden from scripts: always,
+// except in the weak cookie-theft lab.
+func (l Lab) HTTPOnly(m Mode) bool { return !(l.Slug == slugs.CookieTheft && m == Weak) }
+
+// SameSiteNone reports whether the lab cookie is sent on other sites'
+// requests (SameSite=None) rather than kept off their POSTs (SameSite=Lax):
+// only in the weak cross-site lab.
+func (l Lab) SameSiteNone(m Mode) bool { return l.Slug == slugs.CrossSite && m == Weak }
+
+// CounterIDs reports whether the lab issues IDs from a counter instead of
+// 256 random bits: only the weak guessable-ids lab.
+func (l Lab) CounterIDs(m Mode) bool { return l.Slug == slugs.GuessableIDs && m == Weak }
+
+// HasCSRFToken reports whether the lab's sessions carry a CSRF token for its
+// forms: the cross-site lab's, in both modes.
+func (l Lab) HasCSRFToken() bool { return l.Slug == slugs.CrossSite }
+
+// ChecksCSRFToken reports whether the lab's forms must carry that token: the
+// defended cross-site lab's. The weak one obeys any request with its cookie.
+func (l Lab) ChecksCSRFToken(m Mode) bool { return l.HasCSRFToken() && m == Defended }
+
+// ExpiresAt is when a session created at created and last seen at seen
+// stops, and false for never. The weak expiry lab never expires a session
+// (that is its weakness), the defended one applies the idle and absolute
+// timeouts, and every other lab a fixed lifetime.
+func (l Lab) ExpiresAt(m Mode, created, seen time.Time) (time.Time, bool) {
+	if l.Slug != slugs.Expiry {
+		return created.Add(lifetime), true
+	}
+	if m == Weak {
+		return time.Time{}, false
+	}
+	t := seen.Add(IdleTimeout)
+	if abs := created.Add(AbsoluteTimeout); abs.Before(t) {
+		t = abs
+	}
+	return t, true
+}

@@ -2,12 +2,14 @@ package labs
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"sessionlab/db"
 	"sessionlab/ids"
+	"sessionlab/labs/slugs"
 )
 
 func TestLabCookieNamesAreTheLabsOwnAndNeverTheShops(t *testing.T) {
@@ -157,6 +159,77 @@ func TestWeakLogoutKeepsTheRowAndDefendedEndsIt(t *testing.T) {
 		}
 		if _, st, _ := s.Lookup(ctx, "logout-replay", id); (st == StateValid) != keep {
 			t.Errorf("keep=%v: after logout the ID is %s", keep, st)
+		}
+	}
+}
+
+// All is slugs.All's list, in its order, each lab described and numbered.
+func TestAllIsTheOneListOfSlugsDescribed(t *testing.T) {
+	list := slugs.All()
+	if len(All) != len(list) {
+		t.Fatalf("All has %d labs, slugs.All %d", len(All), len(list))
+	}
+	for i, l := range All {
+		if l.Slug != list[i] || l.Number != i+1 || l.Title == "" || l.Summary == "" || l.Weak == "" || l.Defence == "" {
+			t.Errorf("All[%d] = %+v: want lab %d, %s, described", i, l, i+1, list[i])
+		}
+	}
+}
+
+// Each lab is weak in one way only: a rule gives its weak answer in its own
+// lab (in weak mode, except where the lab needs it in both) and the defended
+// answer everywhere else, so a lab teaches one weakness at a time.
+func TestEachRuleIsWeakOnlyInItsOwnLab(t *testing.T) {
+	type at struct {
+		lab  string
+		mode Mode
+	}
+	rules := []struct {
+		name string
+		weak func(Lab, Mode) bool
+		in   []at
+	}{
+		{"takes an ID from ?sid=", func(l Lab, _ Mode) bool { return l.AdoptsSIDParam() },
+			[]at{{slugs.Fixation, Weak}, {slugs.Fixation, Defended}}},
+		{"keeps the ID at login", func(l Lab, m Mode) bool { return !l.RotatesAtLogin(m) },
+			[]at{{slugs.Fixation, Weak}, {slugs.GuessableIDs, Weak}}},
+		{"keeps the row at logout", Lab.KeepsRowAtLogout, []at{{slugs.LogoutReplay, Weak}}},
+		{"cookie readable by scripts", func(l Lab, m Mode) bool { return !l.HTTPOnly(m) }, []at{{slugs.CookieTheft, Weak}}},
+		{"cookie sent cross-site", Lab.SameSiteNone, []at{{slugs.CrossSite, Weak}}},
+		{"forms need no CSRF token", func(l Lab, m Mode) bool { return l.HasCSRFToken() && !l.ChecksCSRFToken(m) }, []at{{slugs.CrossSite, Weak}}},
+		{"IDs from a counter", Lab.CounterIDs, []at{{slugs.GuessableIDs, Weak}}},
+		{"never expires", func(l Lab, m Mode) bool { _, ok := l.ExpiresAt(m, time.Now(), time.Now()); return !ok }, []at{{slugs.Expiry, Weak}}},
+	}
+	for _, r := range rules {
+		for _, l := range append(All, Lab{}) {
+			for _, m := range []Mode{Weak, Defended} {
+				if got, want := r.weak(l, m), slices.Contains(r.in, at{l.Slug, m}); got != want {
+					t.Errorf("%q in lab %q, %s: %v, want %v", r.name, l.Slug, m, got, want)
+				}
+			}
+		}
+	}
+}
+
+// The defended expiry lab ends a session at the earlier of its idle and
+// absolute deadlines; every other lab after a fixed lifetime.
+func TestExpiresAtAppliesTheLabsTimeouts(t *testing.T) {
+	created := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	expiry, _ := Find(slugs.Expiry)
+	fixation, _ := Find(slugs.Fixation)
+	for _, tc := range []struct {
+		lab  Lab
+		mode Mode
+		seen time.Time
+		want time.Time
+	}{
+		{expiry, Defended, created, created.Add(IdleTimeout)},
+		{expiry, Defended, created.Add(AbsoluteTimeout - time.Second), created.Add(AbsoluteTimeout)},
+		{fixation, Weak, created.Add(time.Hour), created.Add(lifetime)},
+		{fixation, Defended, created, created.Add(lifetime)},
+	} {
+		if got, ok := tc.lab.ExpiresAt(tc.mode, created, tc.seen); !ok || !got.Equal(tc.want) {
+			t.Errorf("%s %s seen at +%s: expires %v (%v), want +%s", tc.lab.Slug, tc.mode, tc.seen.Sub(created), got.Sub(created), ok, tc.want.Sub(created))
 		}
 	}
 }

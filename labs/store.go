@@ -67,14 +67,20 @@ func NewStore(d *db.DB, now func() time.Time) *Store {
 	return &Store{db: d, now: now, base: (time.Now().Unix() % 100000) * 1000}
 }
 
-// newID mints an ID for a new lab session. Only the weak guessable-ids lab
-// uses a counter: every other lab, weak or not, uses random IDs, so that it
-// teaches one weakness at a time.
+// newID mints an ID for a new lab session: random, unless the lab's rule
+// says a counter (labs.Lab.CounterIDs).
 func (s *Store) newID(lab string, mode Mode) string {
-	if lab == "guessable-ids" && mode == Weak {
+	if find(lab).CounterIDs(mode) {
 		return s.CounterID(s.seq.Add(1))
 	}
 	return ids.New()
+}
+
+// find is the lab a row belongs to; an unknown slug gets Lab{}, whose rules
+// are all the defended ones.
+func find(slug string) Lab {
+	l, _ := Find(slug)
+	return l
 }
 
 // CounterID is the weak lab's n-th ID: a clock-derived base plus a counter.
@@ -90,7 +96,7 @@ func (s *Store) Issue(ctx context.Context, lab string, mode Mode, owner string) 
 	id := s.newID(lab, mode)
 	row := &db.LabSession{Lab: lab, Key: ids.Hash(id), Mode: string(mode), IDPrefix: ids.Prefix(id), Owner: owner, CreatedAt: now, LastSeenAt: now}
 	sess := &Session{Row: row}
-	if lab == "cross-site" {
+	if find(lab).HasCSRFToken() {
 		sess.Data.CSRF = ids.New()
 	}
 	row.ExpiresAt = s.expiry(lab, mode, now, now)
@@ -103,21 +109,11 @@ func (s *Store) Issue(ctx context.Context, lab string, mode Mode, owner string) 
 	return id, sess, nil
 }
 
-// expiry is when a session seen at now stops: never for the weak expiry lab
-// (that is its weakness), the idle/absolute rule for the defended one, and a
-// fixed lifetime for the other labs.
+// expiry is when a session seen at now stops, as the lab's rule says
+// (labs.Lab.ExpiresAt); NULL is never.
 func (s *Store) expiry(lab string, mode Mode, created, now time.Time) sql.NullTime {
-	if lab != "expiry" {
-		return sql.NullTime{Time: created.Add(lifetime), Valid: true}
-	}
-	if mode == Weak {
-		return sql.NullTime{}
-	}
-	t := now.Add(IdleTimeout)
-	if abs := created.Add(AbsoluteTimeout); abs.Before(t) {
-		t = abs
-	}
-	return sql.NullTime{Time: t, Valid: true}
+	t, ok := find(lab).ExpiresAt(mode, created, now)
+	return sql.NullTime{Time: t, Valid: ok}
 }
 
 // Lookup finds the lab session named by id. It never adopts an ID it did not

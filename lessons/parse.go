@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"sessionlab/labs/slugs"
 )
 
 // The front matter as written in a lesson file. Decoding is strict (unknown
@@ -50,10 +52,6 @@ var (
 	lessonRef  = regexp.MustCompile(`/lessons/([A-Za-z0-9_-]+)`)
 	labRef     = regexp.MustCompile(`/lab/([A-Za-z0-9_-]+)`)
 )
-
-// labSlugs are the labs docs/CONTRACT.md promises; a lesson linking elsewhere
-// would send a learner to a 404.
-var labSlugs = []string{"fixation", "logout-replay", "cookie-theft", "cross-site", "guessable-ids", "expiry"}
 
 // LoadFS parses and validates every NN-slug.md file at the root of fsys.
 // It reports every problem it finds, not just the first, so an instructor
@@ -294,7 +292,8 @@ func parseLesson(slug string, data []byte) (*Lesson, []string, error) {
 			}
 		}
 		for _, m := range labRef.FindAllStringSubmatch(t, -1) {
-			if !slices.Contains(labSlugs, m[1]) {
+			// A link to a lab that does not exist would send a learner to a 404.
+			if !slices.Contains(slugs.All(), m[1]) {
 				errs.addf("links", "link to unknown lab /lab/%s", m[1])
 			}
 		}
