@@ -75,7 +75,7 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 		return err
 	}
 	state(c).id = newSessionID
-	a.setSessionCookie(c, newSessionID)
+	a.sessionCookie().set(c, newSessionID, 0)
 	a.log.Info("login", "user", user.Username, "key_prefix", prefix(state(c).sess.row.Key))
 	return a.redirect(c, next)
 }
@@ -115,7 +115,7 @@ func (a *app) logoutPost(c *fiber.Ctx) error {
 	}
 	a.log.Info("logout", "user", s.username(), "key_prefix", prefix(s.row.Key))
 	rs.sess, rs.id = nil, ""
-	a.expireSessionCookie(c)
+	a.sessionCookie().expire(c)
 	return a.redirect(c, "/")
 }
 

@@ -61,7 +61,7 @@ func TestInstructorPagesNeedTheToken(t *testing.T) {
 		if r.Status != http.StatusForbidden {
 			t.Errorf("wrong token: status %d, want 403", r.Status)
 		}
-		if strings.Contains(r.Header.Get("Set-Cookie"), instructorCookie) {
+		if strings.Contains(r.Header.Get("Set-Cookie"), instructorCookieName) {
 			t.Error("a wrong token got the instructor cookie")
 		}
 		if r := wrong.get("/instructor"); r.Status != http.StatusForbidden {
@@ -75,7 +75,7 @@ func TestInstructorPagesNeedTheToken(t *testing.T) {
 		}
 		sc := r.Header.Get("Set-Cookie")
 		lsc := strings.ToLower(sc)
-		for _, want := range []string{instructorCookie + "=", "HttpOnly", "SameSite=Strict", "Path=/instructor"} {
+		for _, want := range []string{instructorCookieName + "=", "HttpOnly", "SameSite=Strict", "Path=/instructor"} {
 			if !strings.Contains(lsc, strings.ToLower(want)) {
 				t.Errorf("instructor cookie %q lacks %s", sc, want)
 			}

@@ -38,7 +38,7 @@ func (a *app) exchangeDiagram(c *fiber.Ctx) []diagram {
 			d.Msgs = append(d.Msgs, diagramMsg{Dir: "s2d", Label: "SQL", Notes: f.Statements})
 			d.Msgs = append(d.Msgs, diagramMsg{Dir: "d2s", Label: "rows / OK"})
 		}
-		d.Msgs = append(d.Msgs, diagramMsg{Dir: "s2b", Label: "303 See Other", Notes: []string{"Location: " + c.Path(), "Set-Cookie: " + flashCookie + "=… (what changed)"}})
+		d.Msgs = append(d.Msgs, diagramMsg{Dir: "s2b", Label: "303 See Other", Notes: []string{"Location: " + c.Path(), "Set-Cookie: " + flashCookieName + "=… (what changed)"}})
 		out = append(out, d)
 	}
 	d := diagram{Title: "This request: " + c.Method() + " " + c.Path()}

@@ -17,8 +17,8 @@ import (
 // address bar, so it does not linger in history, screenshots or Referer.
 // The token is never logged.
 
-// instructorCookie holds proof of the token, not the token itself.
-const instructorCookie = "sl_instructor"
+// instructorCookieName holds proof of the token, not the token itself.
+const instructorCookieName = "sl_instructor"
 
 // instructorMAC derives a value from the token for one purpose: the cookie
 // and the controls' CSRF token. Every instance with the same token derives
@@ -49,15 +49,7 @@ func (a *app) instructorOnly(c *fiber.Ctx) error {
 			a.log.Warn("instructor token refused", "ip", c.IP())
 			return fiber.NewError(fiber.StatusForbidden, "That instructor link is not valid for this server. Use the link the server printed when it started (or the -instructor-token it was given).")
 		}
-		c.Cookie(&fiber.Cookie{
-			Name:     instructorCookie,
-			Value:    a.instructorMAC("cookie"),
-			Path:     "/instructor",
-			HTTPOnly: true,
-			SameSite: fiber.CookieSameSiteStrictMode,
-			Secure:   a.cfg.SecureCookies,
-			Expires:  time.Now().Add(12 * time.Hour),
-		})
+		a.instructorCookie().set(c, a.instructorMAC("cookie"), 12*time.Hour)
 		a.log.Info("instructor signed in", "ip", c.IP())
 		// A page that moves on by itself, not a 303: after a link opened
 		// from another site, a redirect is still cross-site and a
@@ -65,7 +57,7 @@ func (a *app) instructorOnly(c *fiber.Ctx) error {
 		c.Type("html", "utf-8")
 		return c.SendString(instructorContinue)
 	}
-	if sameSecret(c.Cookies(instructorCookie), a.instructorMAC("cookie")) {
+	if sameSecret(c.Cookies(instructorCookieName), a.instructorMAC("cookie")) {
 		return c.Next()
 	}
 	return fiber.NewError(fiber.StatusForbidden, "This page is for the instructor. Open the instructor link the server printed when it started.")

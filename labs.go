@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -14,6 +15,7 @@ import (
 	"sessionlab/events"
 	"sessionlab/ids"
 	"sessionlab/labs"
+	"sessionlab/labs/slugs"
 )
 
 // The attack labs' pages in the shop (/lab, /lab/{slug}): explanation, the
@@ -48,10 +50,10 @@ func (a *app) labShow(c *fiber.Ctx) error {
 		return err
 	}
 	var evilLink string
-	if tok := c.Query("attempt"); l.Slug == "cross-site" && tok != "" {
+	if tok := c.Query("attempt"); l.Slug == slugs.CrossSite && tok != "" {
 		if _, err := a.labs.Attempt(c.UserContext(), l.Slug, tok); err == nil {
 			if evil, _, err := otherSite(c); err == nil {
-				evilLink = evil + "/lab/cross-site/evil?t=" + tok
+				evilLink = evil + "/lab/" + l.Slug + "/evil?t=" + tok
 			}
 		}
 	}
@@ -118,7 +120,7 @@ func (a *app) labUse(c *fiber.Ctx) error {
 	if !labs.ValidID(id) {
 		return fiber.NewError(fiber.StatusBadRequest, "That is not a lab ID (1 to 64 letters, digits, - or _). Nothing was changed.")
 	}
-	a.setLabCookie(c, l, labMode(state(c).sess, l.Slug), id)
+	a.labCookie(l, labMode(state(c).sess, l.Slug)).set(c, id, 0)
 	return c.Redirect("/lab/"+l.Slug+"/site/account?attempt=1", fiber.StatusSeeOther)
 }
 
@@ -127,7 +129,7 @@ func (a *app) labUse(c *fiber.Ctx) error {
 // the script could read; the server only checks whether what arrived is a
 // live lab session.
 func (a *app) labSteal(c *fiber.Ctx) error {
-	l, _ := labs.Find("cookie-theft")
+	l, _ := labs.Find(slugs.CookieTheft)
 	got := string(c.Request().PostArgs().Peek("cookies"))
 	if len(got) > 4096 {
 		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "That is more than a cookie header. Nothing was recorded.")
@@ -163,7 +165,7 @@ func (a *app) labSteal(c *fiber.Ctx) error {
 // names the learner's shop session and sends the browser to the attacker's
 // page on the other site (127.0.0.1 ↔ localhost).
 func (a *app) crossSiteAttempt(c *fiber.Ctx) error {
-	l, _ := labs.Find("cross-site")
+	l, _ := labs.Find(slugs.CrossSite)
 	rs := state(c)
 	evil, target, err := otherSite(c)
 	if err != nil {
@@ -177,7 +179,7 @@ func (a *app) crossSiteAttempt(c *fiber.Ctx) error {
 	// rightly stops a form from being redirected off-site. The lab page
 	// shows a link instead, as an attacker's e-mail would.
 	_ = evil
-	return a.redirect(c, "/lab/cross-site?attempt="+tok)
+	return a.redirect(c, "/lab/"+l.Slug+"?attempt="+tok)
 }
 
 // otherSite returns the attacker's origin and the lab's (victim's) origin:
@@ -201,7 +203,7 @@ func otherSite(c *fiber.Ctx) (evil, target string, err error) {
 // auto-submits a form to the lab site (static/lab-evil.js; no inline script).
 func (a *app) crossSiteEvil(c *fiber.Ctx) error {
 	tok := c.Query("t")
-	att, err := a.labs.Attempt(c.UserContext(), "cross-site", tok)
+	att, err := a.labs.Attempt(c.UserContext(), slugs.CrossSite, tok)
 	if errors.Is(err, db.ErrNotFound) {
 		return fiber.NewError(fiber.StatusNotFound, "This attack page has expired or never existed. Start again from the cross-site lab's page.")
 	}
@@ -212,7 +214,7 @@ func (a *app) crossSiteEvil(c *fiber.Ctx) error {
 	// The shop's CSP allows forms to post only to this origin; the attacker's
 	// page exists to post to the other one.
 	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; form-action "+target+"; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
-	return c.Render("lab-evil", fiber.Map{"Title": "Totally Legit Prize Site", "Action": target + "/lab/cross-site/site/cart/add", "Token": tok, "Target": target})
+	return c.Render("lab-evil", fiber.Map{"Title": "Totally Legit Prize Site", "Action": target + "/lab/" + slugs.CrossSite + "/site/cart/add", "Token": tok, "Target": target})
 }
 
 // crossSiteAdd is the lab site's "add to cart": the target of the forged
@@ -220,7 +222,7 @@ func (a *app) crossSiteEvil(c *fiber.Ctx) error {
 // cookie is SameSite=Lax (so a cross-site POST arrives without it) and the
 // form must carry the session's CSRF token.
 func (a *app) crossSiteAdd(c *fiber.Ctx) error {
-	l, _ := labs.Find("cross-site")
+	l, _ := labs.Find(slugs.CrossSite)
 	args := c.Request().PostArgs()
 	item := strings.TrimSpace(string(args.Peek("item")))
 	qty, ok := quantity(string(args.Peek("quantity")))
@@ -252,7 +254,7 @@ func (a *app) crossSiteAdd(c *fiber.Ctx) error {
 		if att != nil && r.state == labs.StateNone {
 			r.change("What the browser did: it withheld " + l.Cookie() + " from another site's POST, because the cookie is SameSite=Lax (sent on top-level GET navigations from other sites, never on their POSTs).")
 		}
-	case mode == labs.Defended && !labs.TokenOK(r.sess, string(args.Peek("csrf_token"))):
+	case l.ChecksCSRFToken(mode) && !labs.TokenOK(r.sess, string(args.Peek("csrf_token"))):
 		r.change("The cookie arrived, but the form had no valid CSRF token: refused, nothing was added.")
 	default:
 		r.sess.Data.Cart = append(r.sess.Data.Cart, labs.CartLine{Item: item, Quantity: qty})
@@ -261,7 +263,7 @@ func (a *app) crossSiteAdd(c *fiber.Ctx) error {
 		}
 		outcome, status = "succeeded", fiber.StatusOK
 		r.change(fmt.Sprintf("Added %d × %s to the lab cart of the session the cookie named.", qty, item))
-		if att != nil && mode == labs.Weak {
+		if att != nil && l.SameSiteNone(mode) {
 			r.change("What the browser did: it sent " + l.Cookie() + " along with another site's POST, because the cookie is SameSite=None; and the weak lab checked no CSRF token.")
 		}
 	}
@@ -270,6 +272,12 @@ func (a *app) crossSiteAdd(c *fiber.Ctx) error {
 		a.labRecordAttack(c, att.ShopKey, map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": "solo"})
 	}
 	return a.renderLabSite(c, r, status, "cart")
+}
+
+// quantity parses the lab cart's 1..99 quantity.
+func quantity(s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n >= 1 && n <= 99
 }
 
 // guessTime says how long guessing one of n live 256-bit IDs takes at a

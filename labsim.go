@@ -19,6 +19,7 @@ import (
 	"sessionlab/events"
 	"sessionlab/ids"
 	"sessionlab/labs"
+	"sessionlab/labs/slugs"
 )
 
 // The simulated attacker and victim: for a learner alone, the server plays
@@ -148,7 +149,7 @@ func attack(ctx context.Context, l labs.Lab, r *simRun) error {
 }
 
 var simSteps = map[string][]simStep{
-	"fixation": {
+	slugs.Fixation: {
 		{"Attacker opens the lab site and gets a valid ID", func(ctx context.Context, a *app, l labs.Lab, r *simRun, _ *fiber.Ctx) error {
 			_, err := r.Attacker.do(ctx, "GET", r.base, sitePath(l, "?mode="+string(r.Mode)), nil)
 			r.planted = r.Attacker.cookie(r.base, l)
@@ -169,7 +170,7 @@ var simSteps = map[string][]simStep{
 			return attack(ctx, l, r)
 		}},
 	},
-	"logout-replay": {
+	slugs.LogoutReplay: {
 		{"Victim opens the lab site and logs in as alice", func(ctx context.Context, a *app, l labs.Lab, r *simRun, _ *fiber.Ctx) error {
 			if _, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?mode="+string(r.Mode)), nil); err != nil {
 				return err
@@ -190,7 +191,7 @@ var simSteps = map[string][]simStep{
 			return attack(ctx, l, r)
 		}},
 	},
-	"guessable-ids": {
+	slugs.GuessableIDs: {
 		{"Three shoppers and the attacker visit: the attacker notes their IDs", func(ctx context.Context, a *app, l labs.Lab, r *simRun, _ *fiber.Ctx) error {
 			r.Others = nil
 			for i := 1; i <= 3; i++ {
@@ -232,7 +233,7 @@ var simSteps = map[string][]simStep{
 			return nil
 		}},
 	},
-	"expiry": {
+	slugs.Expiry: {
 		{"Victim logs in as alice; the attacker copies the cookie and waits", func(ctx context.Context, a *app, l labs.Lab, r *simRun, _ *fiber.Ctx) error {
 			if _, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?mode="+string(r.Mode)), nil); err != nil {
 				return err
@@ -423,7 +424,7 @@ func (a *app) simViews(c *fiber.Ctx, l labs.Lab, r *simRun) ([]labView, *simSumm
 		if id := b.cookie(r.base, l); id != "" {
 			// The guessable-ids lab shows whole IDs: seeing them is the attack.
 			jc := jarCookie{Name: l.Cookie(), Prefix: ids.Prefix(id), Length: len(id)}
-			if l.Slug == "guessable-ids" && len(id) <= 20 {
+			if l.Slug == slugs.GuessableIDs && len(id) <= 20 {
 				jc.Whole = id
 			}
 			v.Jar = append(v.Jar, jc)

@@ -15,6 +15,7 @@ import (
 	"sessionlab/events"
 	"sessionlab/ids"
 	"sessionlab/labs"
+	"sessionlab/labs/slugs"
 )
 
 // The lab site: the small, deliberately weak web site each attack lab runs
@@ -115,28 +116,6 @@ func (a *app) loadLab(c *fiber.Ctx, l labs.Lab) (*labReq, error) {
 	return r, nil
 }
 
-// setLabCookie sends the lab's cookie. Only two attributes ever weaken, each
-// in its own lab: HttpOnly in cookie-theft, SameSite in cross-site.
-func (a *app) setLabCookie(c *fiber.Ctx, l labs.Lab, mode labs.Mode, id string) {
-	ck := &fiber.Cookie{Name: l.Cookie(), Value: id, Path: "/lab", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.SecureCookies}
-	switch {
-	case l.Slug == "cookie-theft" && mode == labs.Weak:
-		ck.HTTPOnly = false
-	case l.Slug == "cross-site" && mode == labs.Weak:
-		// SameSite=None is what lets a cookie ride along on another site's
-		// POST. Browsers accept it only with Secure, and Chromium and Firefox
-		// accept Secure cookies from http://localhost, which they treat as a
-		// secure origin. (fasthttp adds Secure to SameSite=None by itself.)
-		ck.SameSite = fiber.CookieSameSiteNoneMode
-		ck.Secure = true
-	}
-	c.Cookie(ck)
-}
-
-func (a *app) expireLabCookie(c *fiber.Ctx, l labs.Lab) {
-	c.Cookie(&fiber.Cookie{Name: l.Cookie(), Value: "", Path: "/lab", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(0, 0), MaxAge: -1})
-}
-
 // issueLab gives the browser a new lab session.
 func (a *app) issueLab(c *fiber.Ctx, r *labReq, mode labs.Mode) error {
 	id, sess, err := a.labs.Issue(c.UserContext(), r.lab.Slug, mode, learnerOf(state(c).sess))
@@ -144,7 +123,7 @@ func (a *app) issueLab(c *fiber.Ctx, r *labReq, mode labs.Mode) error {
 		return err
 	}
 	r.id, r.sess, r.state = id, sess, labs.StateValid
-	a.setLabCookie(c, r.lab, mode, id)
+	a.labCookie(r.lab, mode).set(c, id, 0)
 	r.change("New lab session issued (" + string(mode) + " lab): ID " + ids.Prefix(id) + "… sent in Set-Cookie " + r.lab.Cookie() + ".")
 	return nil
 }
@@ -176,7 +155,7 @@ func (a *app) labSiteHome(c *fiber.Ctx) error {
 		return err
 	}
 	sid := c.Query("sid")
-	if sid != "" && l.Slug != "fixation" {
+	if sid != "" && !l.AdoptsSIDParam() {
 		return fiber.NewError(fiber.StatusBadRequest, "Only the fixation lab takes an ID from the link (?sid=).")
 	}
 	if sid != "" && !labs.ValidID(sid) {
@@ -196,7 +175,7 @@ func (a *app) labSiteHome(c *fiber.Ctx) error {
 			// mode can show rotation making it worthless. A real site should
 			// never take an ID from a URL at all.
 			r.id, r.sess, r.state = sid, planted, st
-			a.setLabCookie(c, l, planted.Mode(), sid)
+			a.labCookie(l, planted.Mode()).set(c, sid, 0)
 			r.change("Took the lab ID " + ids.Prefix(sid) + "… from the link (?sid=) and set it as this browser's cookie: the ID was planted.")
 		} else {
 			r.change("Refused the ?sid= ID " + ids.Prefix(sid) + "… (" + st + "): the lab never adopts an ID it did not issue, in either mode.")
@@ -259,7 +238,7 @@ func (a *app) labSiteLogin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rotate := r.mode() == labs.Defended || (l.Slug != "fixation" && l.Slug != "guessable-ids")
+	rotate := l.RotatesAtLogin(r.mode())
 	old := r.id
 	id, sess, err := a.labs.Login(c.UserContext(), r.sess, r.id, user.Username, learnerOf(state(c).sess), rotate)
 	if err != nil {
@@ -267,7 +246,7 @@ func (a *app) labSiteLogin(c *fiber.Ctx) error {
 	}
 	r.id, r.sess = id, sess
 	if rotate {
-		a.setLabCookie(c, l, sess.Mode(), id)
+		a.labCookie(l, sess.Mode()).set(c, id, 0)
 		r.change("Logged in as " + user.Username + ". ID rotated at login: " + ids.Prefix(old) + "… → " + ids.Prefix(id) + "…; the old ID is now refused.")
 	} else {
 		r.change("Logged in as " + user.Username + ". The ID stayed " + ids.Prefix(id) + "… (no rotation): whoever else holds it is now logged in too.")
@@ -284,7 +263,7 @@ func (a *app) labSiteLogout(c *fiber.Ctx) error {
 	}
 	l := r.lab
 	if r.state == labs.StateValid {
-		keep := l.Slug == "logout-replay" && r.mode() == labs.Weak
+		keep := l.KeepsRowAtLogout(r.mode())
 		if err := a.labs.Logout(c.UserContext(), r.sess, keep); err != nil {
 			return err
 		}
@@ -294,7 +273,7 @@ func (a *app) labSiteLogout(c *fiber.Ctx) error {
 			r.change("Logged out: the session record ended on the server and the cookie was expired. A copy of the ID is now refused.")
 		}
 	}
-	a.expireLabCookie(c, l)
+	a.labCookie(l, r.mode()).expire(c)
 	return a.labSiteRedirect(c, r, "/lab/"+l.Slug+"/site")
 }
 
@@ -333,7 +312,7 @@ func (a *app) recordRealAttempt(c *fiber.Ctx, r *labReq) {
 		mode = r.sess.Mode()
 	}
 	switch {
-	case r.lab.Slug == "expiry":
+	case r.lab.Slug == slugs.Expiry:
 		via = "solo"
 		switch {
 		case r.state == labs.StateValid && r.sess.User() != "" && a.now().Sub(r.lastSeen) >= labs.IdleTimeout:
@@ -363,7 +342,7 @@ func (a *app) labSiteRedirect(c *fiber.Ctx, r *labReq, to string) error {
 	if len(r.changes) > 0 {
 		b, _ := json.Marshal(r.changes[:min(len(r.changes), 4)])
 		if len(b) <= 3000 {
-			c.Cookie(&fiber.Cookie{Name: labFlash, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/lab", MaxAge: 60, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.SecureCookies})
+			a.labFlashCookie().set(c, base64.RawURLEncoding.EncodeToString(b), time.Minute)
 		}
 	}
 	return c.Redirect(to, fiber.StatusSeeOther)
@@ -377,7 +356,7 @@ func (a *app) takeLabFlash(c *fiber.Ctx) []string {
 	if raw == "" {
 		return nil
 	}
-	c.Cookie(&fiber.Cookie{Name: labFlash, Value: "", Path: "/lab", MaxAge: -1, Expires: time.Unix(0, 0), HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.SecureCookies})
+	a.labFlashCookie().expire(c)
 	b, err := base64.RawURLEncoding.DecodeString(raw)
 	var prev []string
 	if err != nil || len(b) > 3000 || json.Unmarshal(b, &prev) != nil || len(prev) > 4 {
@@ -426,7 +405,7 @@ func (a *app) renderLabSite(c *fiber.Ctx, r *labReq, status int, view string) er
 		"Valid": r.state == labs.StateValid,
 		"CSRF":  labCSRF(r),
 		"Cart":  labCart(r),
-		"Steal": r.lab.Slug == "cookie-theft",
+		"Steal": r.lab.Slug == slugs.CookieTheft,
 		"Base":  c.BaseURL(),
 		"ID":    labID(r),
 	})
@@ -542,10 +521,4 @@ func (a *app) labRecordAttack(c *fiber.Ctx, shopKey string, detail map[string]st
 		rs.pending = rs.pending[:0]
 		a.log.Error("lab: record attack", "err", err)
 	}
-}
-
-// quantity parses a 1..99 quantity.
-func quantity(s string) (int, bool) {
-	n, err := strconv.Atoi(s)
-	return n, err == nil && n >= 1 && n <= 99
 }

@@ -72,7 +72,7 @@ type flashView struct {
 	Raw          [][2]string // the events as sent: kind, detail JSON
 }
 
-const flashCookie = "sessionlab_flash"
+const flashCookieName = "sessionlab_flash"
 
 func (a *app) cookiePanel(c *fiber.Ctx) cookiePanel {
 	rs := state(c)
@@ -260,7 +260,7 @@ func (a *app) setFlash(c *fiber.Ctx) {
 	if len(b) > 3000 {
 		return
 	}
-	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/", MaxAge: 60, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.SecureCookies})
+	a.flashCookie().set(c, base64.RawURLEncoding.EncodeToString(b), time.Minute)
 }
 
 // takeFlash reads and clears the flash cookie. A damaged one is ignored.
@@ -270,11 +270,11 @@ func (a *app) takeFlash(c *fiber.Ctx) *flashView {
 		return f
 	}
 	c.Locals("flashTaken", true)
-	raw := c.Cookies(flashCookie)
+	raw := c.Cookies(flashCookieName)
 	if raw == "" {
 		return nil
 	}
-	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.SecureCookies})
+	a.flashCookie().expire(c)
 	b, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil || len(b) > 3000 {
 		return nil

@@ -246,7 +246,7 @@ func TestForgedFlashIsEscaped(t *testing.T) {
 		for _, p := range []string{"/", "/cart", "/lessons/logging-in"} {
 			b := srv.newBrowser(t)
 			req, _ := http.NewRequest(http.MethodGet, srv.URL+p, nil)
-			req.Header.Set("Cookie", flashCookie+"="+v)
+			req.Header.Set("Cookie", flashCookieName+"="+v)
 			r := b.do(req)
 			if r.Status != http.StatusOK {
 				t.Fatalf("GET %s with a forged flash: %d", p, r.Status)

@@ -194,37 +194,8 @@ func (a *app) createSession(c *fiber.Ctx, rs *reqState) error {
 		return fmt.Errorf("session: create: %w", err)
 	}
 	rs.sess, rs.id = s, id
-	a.setSessionCookie(c, id)
+	a.sessionCookie().set(c, id, 0)
 	return nil
-}
-
-// setSessionCookie sends the session cookie with secure defaults: HttpOnly
-// (scripts cannot read it), SameSite=Lax (not sent on cross-site POSTs),
-// Path=/, and Secure when the site is served over HTTPS. No Max-Age: the
-// browser forgets it when it closes; the server's timeouts end it anyway.
-func (a *app) setSessionCookie(c *fiber.Ctx, id string) {
-	c.Cookie(&fiber.Cookie{
-		Name:     cookieName,
-		Value:    id,
-		Path:     "/",
-		HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode,
-		Secure:   a.cfg.SecureCookies,
-	})
-}
-
-// expireSessionCookie tells the browser to drop the cookie (logout).
-func (a *app) expireSessionCookie(c *fiber.Ctx) {
-	c.Cookie(&fiber.Cookie{
-		Name:     cookieName,
-		Value:    "",
-		Path:     "/",
-		HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode,
-		Secure:   a.cfg.SecureCookies,
-		Expires:  time.Unix(0, 0),
-		MaxAge:   -1,
-	})
 }
 
 // touch moves last_seen_at forward at most once per throttle period: the only
