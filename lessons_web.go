@@ -27,6 +27,12 @@ func progressOf(s *session) lessons.Progress {
 	if s == nil {
 		return p
 	}
+	// The learner whose choice order the quiz shows: the account once
+	// logged in (the same order in every browser), else this browser.
+	p.Learner = "s:" + s.data.Learner
+	if s.loggedIn() {
+		p.Learner = ownerOf(s)
+	}
 	for _, k := range s.data.Done {
 		if key, ok := lessons.ParseKey(k); ok {
 			p.Done[key] = true
@@ -254,11 +260,35 @@ type stepPage struct {
 	Hints    []template.HTML // the ones revealed
 	MoreHint bool
 	Feedback *answerFeedback
+	Choices  []choicePage // a question step's, in this learner's order
+}
+
+// quizPage is one quiz question as the lesson page shows it.
+type quizPage struct {
+	lessons.QuizStatus
+	Feedback *answerFeedback
+	Choices  []choicePage
+}
+
+// choicePage is one answer on the page; Checked keeps the learner's pick
+// selected next to its feedback, so a wrong answer can be read beside why.
+type choicePage struct {
+	lessons.Choice
+	Checked bool
 }
 
 type answerFeedback struct {
 	Correct bool
-	Text    string
+	Text    template.HTML
+	Choice  string // the id picked
+}
+
+func choicePages(choices []lessons.Choice, fb *answerFeedback) []choicePage {
+	out := make([]choicePage, len(choices))
+	for i, c := range choices {
+		out[i] = choicePage{Choice: c, Checked: fb != nil && fb.Choice == c.ID}
+	}
+	return out
 }
 
 func (a *app) lessonShow(c *fiber.Ctx) error {
@@ -289,11 +319,13 @@ func (a *app) lessonShow(c *fiber.Ctx) error {
 		}
 		sp := stepPage{StepStatus: ss, Number: i + 1, View: view, Hints: view.Hints[:min(ss.HintsUsed, len(view.Hints))], MoreHint: ss.HintsUsed < len(view.Hints) && !ss.Done}
 		sp.Feedback = answers[ss.Step.ID]
+		sp.Choices = choicePages(ss.Choices, sp.Feedback)
 		steps = append(steps, sp)
 	}
-	quiz := make([]fiber.Map, 0, len(st.Quiz))
+	quiz := make([]quizPage, 0, len(st.Quiz))
 	for _, q := range st.Quiz {
-		quiz = append(quiz, fiber.Map{"Q": q.Question, "Done": q.Done, "Feedback": answers[q.Question.ID]})
+		fb := answers[q.Question.ID]
+		quiz = append(quiz, quizPage{QuizStatus: q, Feedback: fb, Choices: choicePages(q.Choices, fb)})
 	}
 	prev, next := a.lessons.Neighbors(l.Slug)
 	return a.render(c, fiber.StatusOK, "lesson", l.Title, fiber.Map{
@@ -323,7 +355,7 @@ func (a *app) flashAnswers(c *fiber.Ctx) map[string]*answerFeedback {
 		if errors.Is(err, lessons.ErrLocked) {
 			feedback = "Do the steps above this one first."
 		}
-		out[d["question"]] = &answerFeedback{Correct: correct, Text: feedback}
+		out[d["question"]] = &answerFeedback{Correct: correct, Text: lessons.Inline(feedback), Choice: d["choice"]}
 	}
 	return out
 }

@@ -1,8 +1,10 @@
 package lessons
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 )
 
@@ -43,6 +45,10 @@ type Progress struct {
 	Done  map[Key]bool
 	Hints map[Key]int
 	Last  Key // the key completed most recently: the lesson the learner is on
+	// Learner names who this is (any stable string: an account, a
+	// browser). It seeds the order of every question's choices, so each
+	// learner sees their own order, the same on every visit.
+	Learner string
 }
 
 // Errors Answer and RevealHint return; match them with errors.Is.
@@ -136,10 +142,7 @@ func (c *Catalog) Answer(p Progress, slug, questionID, choice string) (correct b
 		return false, "", nil, fmt.Errorf("%w %q for question %q", ErrUnknownChoice, choice, questionID)
 	}
 	if picked.ID != q.answer {
-		if picked.Why != "" {
-			return false, picked.Why, nil, nil
-		}
-		return false, "Not quite. Look at the panels again and try another answer.", nil, nil
+		return false, picked.Why, nil, nil // the loader makes every wrong choice say why
 	}
 	if !p.Done[key] {
 		newlyDone = []Key{key}
@@ -219,20 +222,36 @@ type LessonStatus struct {
 }
 
 // StepStatus is one step for one learner. Current marks the step to do
-// next; HintsUsed is capped at the step's hint count.
+// next; HintsUsed is capped at the step's hint count. Choices is a question
+// step's choices in this learner's order.
 type StepStatus struct {
 	Step      *Step
 	Key       Key
 	Done      bool
 	Current   bool
 	HintsUsed int
+	Choices   []Choice
 }
 
-// QuizStatus is one quiz question for one learner.
+// QuizStatus is one quiz question for one learner, its choices in this
+// learner's order.
 type QuizStatus struct {
 	Question *Question
 	Key      Key
 	Done     bool
+	Choices  []Choice
+}
+
+// ChoicesFor returns the question's choices in the order one learner sees
+// them: shuffled, so "always pick the first" passes nothing, and seeded by
+// the learner and the question's key, so the order is the same on every
+// visit and differs from one learner to the next. Answers are checked by
+// choice id, never by position.
+func (q *Question) ChoicesFor(learner string, k Key) []Choice {
+	out := append([]Choice(nil), q.Choices...)
+	seed := sha256.Sum256([]byte(learner + "\x00" + k.String()))
+	rand.New(rand.NewChaCha8(seed)).Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
 }
 
 // Status builds the view model of one lesson.
@@ -242,6 +261,9 @@ func (l *Lesson) Status(p Progress) LessonStatus {
 	for _, s := range l.Steps {
 		k := l.StepKey(s)
 		ss := StepStatus{Step: s, Key: k, Done: p.Done[k], HintsUsed: min(p.Hints[k], s.HintCount())}
+		if s.Question != nil {
+			ss.Choices = s.Question.ChoicesFor(p.Learner, k)
+		}
 		if !ss.Done && current {
 			ss.Current, current = true, false
 		}
@@ -252,7 +274,7 @@ func (l *Lesson) Status(p Progress) LessonStatus {
 	}
 	for _, q := range l.Quiz {
 		k := l.QuizKey(q)
-		st.Quiz = append(st.Quiz, QuizStatus{Question: q, Key: k, Done: p.Done[k]})
+		st.Quiz = append(st.Quiz, QuizStatus{Question: q, Key: k, Done: p.Done[k], Choices: q.ChoicesFor(p.Learner, k)})
 		if p.Done[k] {
 			st.Done++
 		}

@@ -3,6 +3,7 @@ package lessons
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func TestAnswerChecksAnswersServerSide(t *testing.T) {
 		wantErr      error
 	}{
 		{"a wrong answer is rejected with the choice's nudge", ready, "first", "think", "a", false, "Nope.", nil, nil},
-		{"a wrong answer without a nudge gets a generic one", ready, "first", "q2", "b", false, "Not quite", nil, nil},
+		{"a wrong quiz answer gets its own nudge", ready, "first", "q2", "c", false, "Not C.", nil, nil},
 		{"the right answer completes the question step", ready, "first", "think", "b", true, "Because b.", []Key{key("think")}, nil},
 		{"a quiz question can be answered any time", progress(), "first", "q1", "yes", true, "Yes it is.", []Key{key("quiz:q1")}, nil},
 		{"an answer already done completes nothing new", progress(key("quiz:q1")), "first", "q1", "yes", true, "Yes it is.", nil, nil},
@@ -307,5 +308,42 @@ func TestCurrentIsTheLessonOfTheLastStepDone(t *testing.T) {
 	p.Last = third.QuizKey(third.Quiz[0])
 	if l, _, _, ok := c.Current(p); !ok || l != c.Lessons()[0] {
 		t.Errorf("Current after finishing lesson 3 = %v, want lesson 1", l)
+	}
+}
+
+func TestChoicesAreShuffledPerLearnerAndStableForOne(t *testing.T) {
+	c := loadFixture(t, nil)
+	l, _ := c.Lesson("first")
+	ids := func(cs []Choice) string {
+		var b strings.Builder
+		for _, ch := range cs {
+			b.WriteString(ch.ID + " ")
+		}
+		return b.String()
+	}
+	q := l.Quiz[0]
+	k := l.QuizKey(q)
+	orders := map[string]bool{}
+	for i := range 200 {
+		learner := fmt.Sprintf("s:learner%d", i)
+		got := q.ChoicesFor(learner, k)
+		if again := q.ChoicesFor(learner, k); ids(again) != ids(got) {
+			t.Fatalf("learner %s: %s then %s", learner, ids(got), ids(again))
+		}
+		if sorted := slices.SortedFunc(slices.Values(got), func(x, y Choice) int { return strings.Compare(x.ID, y.ID) }); ids(sorted) != "maybe no yes " {
+			t.Fatalf("learner %s sees choices %s, want a permutation of the file's", learner, ids(got))
+		}
+		orders[ids(got)] = true
+	}
+	// 200 learners over 3 choices: every one of the 6 orders shows up.
+	if len(orders) != 6 {
+		t.Errorf("200 learners saw %d distinct orders of 3 choices, want all 6: %v", len(orders), orders)
+	}
+	if ids(q.Choices) != "yes no maybe " {
+		t.Errorf("shuffling changed the question itself: %s", ids(q.Choices))
+	}
+	st := l.Status(Progress{Learner: "s:learner1"})
+	if ids(st.Quiz[0].Choices) != ids(q.ChoicesFor("s:learner1", k)) {
+		t.Errorf("Status shows %s, ChoicesFor says %s", ids(st.Quiz[0].Choices), ids(q.ChoicesFor("s:learner1", k)))
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // validLesson is a small, valid lesson file: three event steps, a question
-// step in the middle, two quiz questions. Tests break it one way at a time.
+// step in the middle, two quiz questions of three choices each. Tests break it one way at a time.
 const validLesson = `---
 title: Fixture lesson
 summary: A lesson for tests.
@@ -47,6 +47,7 @@ steps:
       choices:
         - {id: a, text: Not this, why: Nope.}
         - {id: b, text: This one}
+        - {id: c, text: Nor this, why: Not that either.}
       answer: b
       explain: Because b.
   - id: leave
@@ -66,13 +67,15 @@ quiz:
     choices:
       - {id: yes, text: Yes}
       - {id: no, text: No, why: Think again.}
+      - {id: maybe, text: Maybe, why: It is certain.}
     answer: yes
     explain: Yes it is.
   - id: q2
     prompt: Second?
     choices:
       - {id: a, text: A}
-      - {id: b, text: B}
+      - {id: b, text: B, why: Not B.}
+      - {id: c, text: C, why: Not C.}
     answer: a
     explain: A it is.
 ---
@@ -95,8 +98,8 @@ steps:
     hints: [Go to /cart.]
     trigger: {event: request, where: {path: /cart}}
 quiz:
-  - {id: q1, prompt: Pick one, choices: [{id: a, text: A}, {id: b, text: B}], answer: a, explain: A.}
-  - {id: q2, prompt: Pick two, choices: [{id: a, text: A}, {id: b, text: B}], answer: b, explain: B.}
+  - {id: q1, prompt: Pick one, choices: [{id: a, text: A}, {id: b, text: B, why: Not B.}, {id: c, text: C, why: Not C.}], answer: a, explain: A.}
+  - {id: q2, prompt: Pick two, choices: [{id: a, text: A, why: Not A.}, {id: b, text: B}, {id: c, text: C, why: Not C.}], answer: b, explain: B.}
 ---
 Body.
 `

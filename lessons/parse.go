@@ -39,11 +39,33 @@ type stepFront struct {
 }
 
 type questionFront struct {
-	ID      string   `yaml:"id"`
-	Prompt  string   `yaml:"prompt"`
-	Choices []Choice `yaml:"choices"`
-	Answer  string   `yaml:"answer"`
-	Explain string   `yaml:"explain"`
+	ID      string    `yaml:"id"`
+	Prompt  string    `yaml:"prompt"`
+	Choices []Choice  `yaml:"choices"`
+	Answer  answerIDs `yaml:"answer"`
+	Explain string    `yaml:"explain"`
+}
+
+// answerIDs is the answer key as written: one choice id, or by mistake a
+// list of them. Reading both lets the loader say "2 right answers, want
+// exactly one" instead of a YAML type error.
+type answerIDs []string
+
+func (a *answerIDs) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.SequenceNode {
+		var ids []string
+		if err := n.Decode(&ids); err != nil {
+			return err
+		}
+		*a = ids
+		return nil
+	}
+	var id string
+	if err := n.Decode(&id); err != nil {
+		return err
+	}
+	*a = answerIDs{id}
+	return nil
 }
 
 var (
@@ -64,6 +86,7 @@ func LoadFS(fsys fs.FS) (*Catalog, error) {
 	var errs []error
 	c := &Catalog{bySlug: make(map[string]*Lesson)}
 	refs := make(map[string][]string) // file → lesson slugs it links to
+	broken := make(map[string]bool)   // slugs of files that failed: links to them are not the problem
 	n := 0
 	for _, e := range entries {
 		name := e.Name()
@@ -87,6 +110,7 @@ func LoadFS(fsys fs.FS) (*Catalog, error) {
 		l, links, err := parseLesson(m[2], data)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			broken[m[2]] = true
 			continue
 		}
 		if _, dup := c.bySlug[l.Slug]; dup {
@@ -105,7 +129,7 @@ func LoadFS(fsys fs.FS) (*Catalog, error) {
 	// forward to a later one.
 	for _, name := range sortedKeys(refs) {
 		for _, slug := range refs[name] {
-			if _, ok := c.bySlug[slug]; !ok {
+			if _, ok := c.bySlug[slug]; !ok && !broken[slug] {
 				errs = append(errs, fmt.Errorf("%s: link to unknown lesson /lessons/%s", name, slug))
 			}
 		}
@@ -183,6 +207,10 @@ func parseLesson(slug string, data []byte) (*Lesson, []string, error) {
 			errs.addf(where, "missing")
 		} else if strings.Contains(s, "{{") {
 			errs.addf(where, "placeholders are allowed only in Markdown text and curl commands")
+		} else if strings.Contains(s, "`") {
+			// Titles and objectives are shown as plain text (banner, index):
+			// a backtick would be printed as one.
+			errs.addf(where, "plain text: write names without backticks")
 		}
 	}
 	md := func(where, name, src string) *template.Template {
@@ -304,37 +332,61 @@ func parseLesson(slug string, data []byte) (*Lesson, []string, error) {
 	return l, links, nil
 }
 
-// buildQuestion validates a question and converts it.
+// buildQuestion validates a question and converts it. A question a learner
+// could pass by guessing teaches nothing, so it needs at least three
+// choices (they are shown shuffled per learner), exactly one right answer,
+// and a "why" on every wrong choice: the nudge a learner gets for picking it.
 func buildQuestion(errs *lessonErrs, where string, qf *questionFront, texts *[]string) *Question {
-	plain := func(w, s string) {
+	text := func(w, s string) {
 		*texts = append(*texts, s)
-		if strings.TrimSpace(s) == "" {
+		switch {
+		case strings.TrimSpace(s) == "":
 			errs.addf(w, "missing")
-		} else if strings.Contains(s, "{{") {
+		case strings.Contains(s, "{{"):
 			errs.addf(w, "placeholders are not allowed in questions")
+		case strings.Count(s, "`")%2 != 0:
+			errs.addf(w, "unpaired backtick: write code as `code`, with one backtick on each side")
 		}
 	}
-	plain(where+": prompt", qf.Prompt)
-	plain(where+": explain", qf.Explain)
-	if n := len(qf.Choices); n < 2 || n > 6 {
-		errs.addf(where+": choices", "has %d choices, want 2 to 6", n)
+	text(where+": prompt", qf.Prompt)
+	text(where+": explain", qf.Explain)
+	if n := len(qf.Choices); n < 3 || n > 6 {
+		errs.addf(where+": choices", "has %d choices, want 3 to 6 (with two, guessing passes half the time)", n)
+	}
+	var answer string
+	switch len(qf.Answer) {
+	case 0:
+		errs.addf(where+": answer", "missing: name the one right choice by its id")
+	case 1:
+		if answer = qf.Answer[0]; answer == "" {
+			errs.addf(where+": answer", "missing: name the one right choice by its id")
+		}
+	default:
+		errs.addf(where+": answer", "names %d right answers (%s), want exactly one", len(qf.Answer), strings.Join(qf.Answer, ", "))
 	}
 	seen := make(map[string]bool)
 	for i, c := range qf.Choices {
-		w := fmt.Sprintf("%s: choice %d", where, i+1)
+		w := fmt.Sprintf("%s: choice %d (%q)", where, i+1, c.ID)
 		if !idRE.MatchString(c.ID) {
 			errs.addf(w, "id %q must be lower-case words joined by dashes", c.ID)
 		} else if seen[c.ID] {
 			errs.addf(w, "duplicate choice id %q", c.ID)
 		}
 		seen[c.ID] = true
-		plain(w+": text", c.Text)
+		text(w+": text", c.Text)
 		if c.Why != "" {
-			plain(w+": why", c.Why)
+			text(w+": why", c.Why)
+		}
+		switch {
+		case answer == "": // the missing answer is the one problem to report
+		case c.ID == answer && c.Why != "":
+			errs.addf(w+": why", "is the right answer, whose feedback is explain: remove its why")
+		case c.ID != answer && c.Why == "":
+			errs.addf(w+": why", "missing: a wrong choice says why it is wrong, so the learner who picks it learns something")
 		}
 	}
-	if !seen[qf.Answer] {
-		errs.addf(where+": answer", "%q is not one of the choices", qf.Answer)
+	if answer != "" && !seen[answer] {
+		errs.addf(where+": answer", "%q is not one of the choices", answer)
 	}
-	return &Question{ID: qf.ID, Prompt: qf.Prompt, Choices: qf.Choices, Explain: qf.Explain, answer: qf.Answer}
+	return &Question{ID: qf.ID, Prompt: qf.Prompt, Choices: qf.Choices, Explain: qf.Explain, answer: answer}
 }

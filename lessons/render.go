@@ -151,3 +151,27 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// Inline renders the plain text of a question (prompt, choice, feedback) as
+// HTML: everything escaped, and `code` between backticks shown as code. The
+// loader rejects unpaired backticks, so none is ever printed literally.
+func Inline(s string) template.HTML {
+	var b strings.Builder
+	for i, part := range strings.Split(s, "`") {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(part) + "</code>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(part))
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// PromptHTML is the prompt with its code marked up.
+func (q *Question) PromptHTML() template.HTML { return Inline(q.Prompt) }
+
+// ExplainHTML is the explanation with its code marked up.
+func (q *Question) ExplainHTML() template.HTML { return Inline(q.Explain) }
+
+// TextHTML is the choice's text with its code marked up.
+func (c Choice) TextHTML() template.HTML { return Inline(c.Text) }

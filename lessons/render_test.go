@@ -144,3 +144,17 @@ func FuzzLoadFS(f *testing.F) {
 		}
 	})
 }
+
+func TestInlineShowsCodeBetweenBackticksAndEscapesTheRest(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"What does `db check` do?", "What does <code>db check</code> do?"},
+		{"Is `a<b` & <i>c</i>?", "Is <code>a&lt;b</code> &amp; &lt;i&gt;c&lt;/i&gt;?"},
+		{"No code here", "No code here"},
+		{"`one` and `two`", "<code>one</code> and <code>two</code>"},
+	}
+	for _, tt := range tests {
+		if got := string(Inline(tt.in)); got != tt.want {
+			t.Errorf("Inline(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
