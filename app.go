@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"sessionlab/db"
 	"sessionlab/labs"
@@ -144,6 +145,7 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 	// Errors fasthttp raises before routing get our handler, not Fiber's.
 	a.fiber.Server().ErrorHandler = a.serverError
 	a.routes()
+	warmRenderer(a.fiber)
 	return a, nil
 }
 
@@ -186,4 +188,15 @@ func ago(t time.Time) string {
 	default:
 		return fmt.Sprintf("%dh%02dm ago", int(d.Hours()), int(d.Minutes())%60)
 	}
+}
+
+// warmRenderer makes Fiber build, before the first request, the list of
+// mounted apps it renders with: it builds that list lazily on the first
+// Render, without a lock, so two first page views at once wrote it together
+// (go test -race). The render itself fails (no such template) and is thrown
+// away; the list is built before the template is looked up.
+func warmRenderer(f *fiber.App) {
+	c := f.AcquireCtx(&fasthttp.RequestCtx{})
+	defer f.ReleaseCtx(c)
+	_ = c.Render("", nil)
 }

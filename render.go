@@ -84,7 +84,8 @@ func (a *app) errorPage(c *fiber.Ctx) *page {
 	return p
 }
 
-// render executes a page template inside the layout with the frame filled in.
+// render executes a page template with the frame filled in. Pages carry
+// their own frame (partials/top and partials/bottom), not a layout: see views.go.
 func (a *app) render(c *fiber.Ctx, status int, name, title string, data fiber.Map) error {
 	c.Status(status)
 	if c.Method() == fiber.MethodGet {
