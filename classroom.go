@@ -72,8 +72,8 @@ func (a *app) classEvent(ctx context.Context, tx *db.Tx, kind events.Kind, detai
 }
 
 // classReset empties the demo data between classes: saved carts, notes,
-// lesson progress, the event log, and the carts and progress kept inside
-// live sessions (else the next login would merge them back).
+// lesson progress (learners' and accounts'), the event log, and the carts
+// kept inside live sessions (else the next login would merge them back).
 func (a *app) classReset(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	var cleared int
@@ -91,15 +91,10 @@ func (a *app) classReset(c *fiber.Ctx) error {
 			if json.Unmarshal([]byte(r.Data), &m) != nil {
 				continue
 			}
-			_, hadCart := m["cart"]
-			_, hadDone := m["lessons_done"]
-			_, hadHints := m["lesson_hints"]
-			if !hadCart && !hadDone && !hadHints {
+			if _, hadCart := m["cart"]; !hadCart {
 				continue
 			}
 			delete(m, "cart")
-			delete(m, "lessons_done")
-			delete(m, "lesson_hints")
 			b, err := json.Marshal(m)
 			if err != nil {
 				return err

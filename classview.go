@@ -70,9 +70,13 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 	if err != nil {
 		return nil, fmt.Errorf("class carts: %w", err)
 	}
-	accounts, err := a.db.AllProgress(ctx)
+	done, err := a.db.AllProgress(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("class progress: %w", err)
+	}
+	byOwner := map[string][]db.ProgressRow{}
+	for _, r := range done {
+		byOwner[r.Owner] = append(byOwner[r.Owner], r)
 	}
 	t := a.timeouts()
 	st := &classState{Sessions: make([]classSession, 0, len(rows)), Instances: []string{}, Idle: shortDuration(t.Idle), Absolute: shortDuration(t.Absolute), ServedBy: a.cfg.Instance}
@@ -100,7 +104,7 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 				cs.Cart += l.Quantity
 			}
 		}
-		p := progressOf(s)
+		p := a.progressFrom(byOwner[r.ProgressOwner()])
 		if l, step, idx, ok := a.lessons.Current(p); ok {
 			cs.Lesson = "L" + strconv.Itoa(l.Number) + " · step " + strconv.Itoa(idx+1) + "/" + strconv.Itoa(len(l.Steps))
 			if step == nil {
@@ -114,22 +118,19 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 			seen[r.Instance] = true
 			st.Instances = append(st.Instances, r.Instance)
 		}
-		who := "s:" + s.data.Learner
-		if s.loggedIn() {
-			who = ownerOf(s)
-		}
-		if learners[who] == nil {
-			learners[who] = map[string]bool{}
-		}
-		for _, k := range s.data.Done {
-			learners[who][k] = true
+		if learners[r.ProgressOwner()] == nil {
+			learners[r.ProgressOwner()] = map[string]bool{}
 		}
 	}
-	for _, r := range accounts {
-		if learners[r.Owner] == nil {
+	// Accounts count with their saved progress even with no live session; a
+	// learner's rows count only while its session lives.
+	for _, r := range done {
+		if learners[r.Owner] == nil && strings.HasPrefix(r.Owner, "u:") {
 			learners[r.Owner] = map[string]bool{}
 		}
-		learners[r.Owner][r.Lesson+"/"+r.Item] = true
+		if learners[r.Owner] != nil {
+			learners[r.Owner][r.Lesson+"/"+r.Item] = true
+		}
 	}
 	st.Learners = len(learners)
 	st.Progress = a.classProgress(learners)

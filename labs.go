@@ -81,8 +81,8 @@ func other(m labs.Mode) labs.Mode {
 	return labs.Weak
 }
 
-// labSetMode flips a lab between weak and defended. The switch lives in the
-// learner's shop session data; it changes only what the lab site does with
+// labSetMode flips a lab between weak and defended. The switch belongs to
+// the learner of the shop session (table lab_modes); it changes only what the lab site does with
 // lab sessions created afterwards, never the shop's own session rules.
 func (a *app) labSetMode(c *fiber.Ctx) error {
 	l, err := labFromPath(c)
@@ -93,13 +93,10 @@ func (a *app) labSetMode(c *fiber.Ctx) error {
 	if !ok {
 		return fiber.NewError(fiber.StatusBadRequest, "mode must be weak or defended. Nothing was changed.")
 	}
-	err = a.change(c, func(_ context.Context, _ *db.Tx, s *session) error {
-		if s.data.LabModes == nil {
-			s.data.LabModes = map[string]string{}
-		}
-		s.data.LabModes[l.Slug] = string(m)
+	err = a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
+		s.labModes[l.Slug] = string(m)
 		state(c).record(events.LabMode, map[string]string{"lab": l.Slug, "mode": string(m)})
-		return nil
+		return tx.SetLabMode(ctx, s.row.Learner, l.Slug, string(m), a.now())
 	})
 	if err != nil {
 		return err

@@ -59,11 +59,11 @@ func labFromPath(c *fiber.Ctx) (labs.Lab, error) {
 	return l, nil
 }
 
-// labMode is the learner's switch for a lab, kept in the shop session's data.
+// labMode is the learner's switch for a lab, read with the shop session.
 // Without a session (curl, a simulated browser) a lab starts weak.
 func labMode(s *session, slug string) labs.Mode {
 	if s != nil {
-		if m, ok := labs.ParseMode(s.data.LabModes[slug]); ok {
+		if m, ok := labs.ParseMode(s.labModes[slug]); ok {
 			return m
 		}
 	}
@@ -75,7 +75,7 @@ func learnerOf(s *session) string {
 	if s == nil {
 		return ""
 	}
-	return s.data.Learner
+	return s.row.Learner
 }
 
 // labRequest is loadLab for the lab named in the URL.

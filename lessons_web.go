@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -17,50 +17,96 @@ import (
 	"sessionlab/lessons"
 )
 
-// Lesson progress lives in the session record (lessons_done, lesson_hints)
-// so a page view needs no extra query; for a logged-in learner every change
-// is also written to lesson_progress under the account, which is where it
-// comes back from after logout and in a new browser.
+// Lesson progress lives in lesson_progress, never in the session record:
+// an anonymous browser's rows belong to its learner (the sessions.learner
+// column, kept when the ID rotates), a logged-in session's to its account.
+// At login the learner's rows join the account's, which is where they come
+// back from after logout and in a new browser. The page view reads them
+// with the session, in its one query.
 
+// progressOf is the progress a session shows (nothing without one). Its
+// owner is also whose quiz choice order the pages show: the account once
+// logged in (the same order in every browser), else this browser's learner.
 func progressOf(s *session) lessons.Progress {
-	p := lessons.Progress{Done: map[lessons.Key]bool{}, Hints: map[lessons.Key]int{}}
 	if s == nil {
-		return p
+		return lessons.Progress{Done: map[lessons.Key]bool{}, Hints: map[lessons.Key]int{}}
 	}
-	// The learner whose choice order the quiz shows: the account once
-	// logged in (the same order in every browser), else this browser.
-	p.Learner = "s:" + s.data.Learner
-	if s.loggedIn() {
-		p.Learner = ownerOf(s)
-	}
-	for _, k := range s.data.Done {
-		if key, ok := lessons.ParseKey(k); ok {
-			p.Done[key] = true
-			p.Last = key
+	p := s.progress
+	p.Learner = s.row.ProgressOwner()
+	return p
+}
+
+// progressFrom reads an owner's rows for the engine. Last is the step done
+// most recently; steps completed by one request share its time, and among
+// them the one later in the curriculum is last (Advance's order).
+func (a *app) progressFrom(rows []db.ProgressRow) lessons.Progress {
+	p := lessons.Progress{Done: map[lessons.Key]bool{}, Hints: map[lessons.Key]int{}}
+	var lastAt time.Time
+	var tied []lessons.Key
+	for _, r := range rows {
+		k := lessons.Key{Lesson: r.Lesson, Step: r.Item}
+		if r.Hints > 0 {
+			p.Hints[k] = r.Hints
+		}
+		if !r.Done {
+			continue
+		}
+		p.Done[k] = true
+		switch {
+		case r.UpdatedAt.After(lastAt):
+			lastAt, tied = r.UpdatedAt, append(tied[:0], k)
+		case r.UpdatedAt.Equal(lastAt):
+			tied = append(tied, k)
 		}
 	}
-	for k, n := range s.data.Hints {
-		if l, st, ok := strings.Cut(k, "/"); ok {
-			p.Hints[lessons.Key{Lesson: l, Step: st}] = n
+	if len(tied) == 1 || a.lessons == nil {
+		if len(tied) > 0 {
+			p.Last = tied[0]
+		}
+		return p
+	}
+	for _, l := range a.lessons.Lessons() {
+		for _, st := range l.Steps {
+			if slices.Contains(tied, l.StepKey(st)) {
+				p.Last = l.StepKey(st)
+			}
+		}
+		for _, q := range l.Quiz {
+			if slices.Contains(tied, l.QuizKey(q)) {
+				p.Last = l.QuizKey(q)
+			}
 		}
 	}
 	return p
 }
 
-func ownerOf(s *session) string { return "u:" + strconv.FormatInt(s.userID(), 10) }
+// progressAtLogin makes the account's progress the session's: an anonymous
+// learner's steps join the account's first (a login as someone else while
+// logged in takes nothing along).
+func (a *app) progressAtLogin(ctx context.Context, tx *db.Tx, s *session, wasAnonymous bool) error {
+	if wasAnonymous {
+		if err := tx.MoveProgress(ctx, db.LearnerOwner(s.row.Learner), s.row.ProgressOwner()); err != nil {
+			return err
+		}
+	}
+	rows, err := tx.Progress(ctx, s.row.ProgressOwner())
+	if err != nil {
+		return err
+	}
+	s.progress = a.progressFrom(rows)
+	return nil
+}
 
-// markDone records completed steps in the session and, for a user, the account.
+// markDone records completed steps for the session's owner.
 func (a *app) markDone(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, keys []lessons.Key) error {
 	for _, k := range keys {
-		if slices.Contains(s.data.Done, k.String()) {
+		if s.progress.Done[k] {
 			continue
 		}
-		s.data.Done = append(s.data.Done, k.String())
-		if s.loggedIn() {
-			if err := tx.MarkDone(ctx, ownerOf(s), k.Lesson, k.Step, a.now()); err != nil {
-				return err
-			}
+		if err := tx.MarkDone(ctx, s.row.ProgressOwner(), k.Lesson, k.Step, a.now()); err != nil {
+			return err
 		}
+		s.progress.Done[k], s.progress.Last = true, k
 		title := k.Step
 		if l, ok := a.lessons.Lesson(k.Lesson); ok {
 			if st, _, ok := l.Step(k.Step); ok {
@@ -112,13 +158,6 @@ func (a *app) advanceLessons(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *se
 	if withRequest {
 		rs.requestSeen = true
 	}
-	if s.loggedIn() {
-		// The account's progress may have moved on in another of its
-		// sessions (curl, a second browser): start from the union.
-		if err := a.mergeProgress(ctx, tx, s); err != nil {
-			return err
-		}
-	}
 	newly := a.lessons.Advance(progressOf(s), a.lessonEvents(c, rs, withRequest))
 	return a.markDone(ctx, c, tx, s, newly)
 }
@@ -135,60 +174,6 @@ func (a *app) observeRequest(c *fiber.Ctx) error {
 		return nil
 	}
 	return a.change(c, func(context.Context, *db.Tx, *session) error { return nil })
-}
-
-// mergeProgress makes the session's progress and the account's the same:
-// at login the anonymous learner's steps move into the account, and the
-// account's steps (done in other browsers) come into the session.
-func (a *app) mergeProgress(ctx context.Context, tx *db.Tx, s *session) error {
-	rows, err := tx.Progress(ctx, ownerOf(s))
-	if err != nil {
-		return err
-	}
-	saved := map[string]db.ProgressRow{}
-	for _, r := range rows {
-		saved[r.Lesson+"/"+r.Item] = r
-	}
-	now := a.now()
-	for _, k := range s.data.Done {
-		if r, ok := saved[k]; !ok || !r.Done {
-			l, item, _ := strings.Cut(k, "/")
-			if err := tx.MarkDone(ctx, ownerOf(s), l, item, now); err != nil {
-				return err
-			}
-		}
-	}
-	for k, n := range s.data.Hints {
-		if r, ok := saved[k]; !ok || r.Hints < n {
-			l, item, _ := strings.Cut(k, "/")
-			if err := tx.SetHints(ctx, ownerOf(s), l, item, n, now); err != nil {
-				return err
-			}
-		}
-	}
-	// Steps done elsewhere go before this session's own, oldest first, so
-	// the last key stays the one this learner did most recently.
-	var merged []db.ProgressRow
-	for k, r := range saved {
-		if r.Done && !slices.Contains(s.data.Done, k) {
-			merged = append(merged, r)
-		}
-		if r.Hints > s.data.Hints[k] {
-			if s.data.Hints == nil {
-				s.data.Hints = map[string]int{}
-			}
-			s.data.Hints[k] = r.Hints
-		}
-	}
-	if len(merged) > 0 {
-		slices.SortStableFunc(merged, func(x, y db.ProgressRow) int { return x.UpdatedAt.Compare(y.UpdatedAt) })
-		keys := make([]string, 0, len(merged)+len(s.data.Done))
-		for _, r := range merged {
-			keys = append(keys, r.Lesson+"/"+r.Item)
-		}
-		s.data.Done = append(keys, s.data.Done...)
-	}
-	return nil
 }
 
 // lessonBanner is the "Lesson 4, step 2 of 5" line every page shows.
@@ -221,31 +206,7 @@ func (a *app) lessonValues(c *fiber.Ctx) lessons.Values {
 	return v
 }
 
-// syncProgress brings steps the account completed in another session into
-// this one before a lesson page shows them (one read; a write only if new).
-func (a *app) syncProgress(c *fiber.Ctx) error {
-	s := state(c).sess
-	if s == nil || !s.loggedIn() {
-		return nil
-	}
-	rows, err := a.db.Progress(c.UserContext(), ownerOf(s))
-	if err != nil {
-		return err
-	}
-	p := progressOf(s)
-	for _, r := range rows {
-		k := lessons.Key{Lesson: r.Lesson, Step: r.Item}
-		if r.Done && !p.Done[k] || r.Hints > p.Hints[k] {
-			return a.change(c, func(context.Context, *db.Tx, *session) error { return nil })
-		}
-	}
-	return nil
-}
-
 func (a *app) lessonsIndex(c *fiber.Ctx) error {
-	if err := a.syncProgress(c); err != nil {
-		return err
-	}
 	if err := a.observeRequest(c); err != nil {
 		return err
 	}
@@ -295,9 +256,6 @@ func (a *app) lessonShow(c *fiber.Ctx) error {
 	l, ok := a.lessons.Lesson(c.Params("slug"))
 	if !ok {
 		return fiber.NewError(fiber.StatusNotFound, "There is no such lesson. Pick one from the lesson index.")
-	}
-	if err := a.syncProgress(c); err != nil {
-		return err
 	}
 	if err := a.observeRequest(c); err != nil {
 		return err
@@ -401,15 +359,9 @@ func (a *app) lessonHint(c *fiber.Ctx) error {
 		if err != nil {
 			return fiber.NewError(fiber.StatusBadRequest, "No hint for that step.")
 		}
-		if s.data.Hints == nil {
-			s.data.Hints = map[string]int{}
-		}
-		s.data.Hints[k.String()] = n
+		s.progress.Hints[k] = n
 		state(c).record(events.LessonHint, map[string]string{"lesson": l.Slug, "step": stepID, "hints": strconv.Itoa(n)})
-		if s.loggedIn() {
-			return tx.SetHints(ctx, ownerOf(s), k.Lesson, k.Step, n, a.now())
-		}
-		return nil
+		return tx.SetHints(ctx, s.row.ProgressOwner(), k.Lesson, k.Step, n, a.now())
 	})
 	if err != nil {
 		return err
@@ -417,15 +369,13 @@ func (a *app) lessonHint(c *fiber.Ctx) error {
 	return a.redirect(c, "/lessons/"+l.Slug+"#step-"+url.PathEscape(stepID))
 }
 
-// lessonsReset forgets the learner's progress, in the session and the account.
+// lessonsReset forgets the progress of the session's owner (the learner's,
+// or the account's once logged in).
 func (a *app) lessonsReset(c *fiber.Ctx) error {
 	err := a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
-		s.data.Done, s.data.Hints = nil, nil
+		s.progress = a.progressFrom(nil)
 		state(c).record(events.LessonReset, map[string]string{})
-		if s.loggedIn() {
-			return tx.ResetProgress(ctx, ownerOf(s))
-		}
-		return nil
+		return tx.ResetProgress(ctx, s.row.ProgressOwner())
 	})
 	if err != nil {
 		return err
@@ -436,18 +386,5 @@ func (a *app) lessonsReset(c *fiber.Ctx) error {
 // apiProgress is the learner's progress as JSON (docs/CONTRACT.md). Without a
 // live session it is everyone's starting point: nothing done.
 func (a *app) apiProgress(c *fiber.Ctx) error {
-	s := state(c).sess
-	p := progressOf(s)
-	if s != nil && s.loggedIn() {
-		rows, err := a.db.Progress(c.UserContext(), ownerOf(s))
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			if r.Done {
-				p.Done[lessons.Key{Lesson: r.Lesson, Step: r.Item}] = true
-			}
-		}
-	}
-	return c.JSON(a.lessons.Report(p))
+	return c.JSON(a.lessons.Report(progressOf(state(c).sess)))
 }

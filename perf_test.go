@@ -117,6 +117,30 @@ func TestSessionQueriesUseTheirIndexesWith100kRows(t *testing.T) {
 				t.Fatalf("fill sessions: %v", err)
 			}
 		}
+		// Progress and lab switches of 10,000 learners, which the page view
+		// reads with the session.
+		for start := 0; start < n/10; start += batch {
+			var qp, qm strings.Builder
+			qp.WriteString("INSERT INTO lesson_progress (owner, lesson, item, done, hints, updated_at) VALUES ")
+			qm.WriteString("INSERT INTO lab_modes (learner, lab, mode, updated_at) VALUES ")
+			var ap, am []any
+			for i := start; i < start+batch; i++ {
+				if i > start {
+					qp.WriteString(",")
+					qm.WriteString(",")
+				}
+				qp.WriteString("(?, 'http-forgets', 'arrive', 1, 0, ?)")
+				qm.WriteString("(?, 'fixation', 'weak', ?)")
+				ap = append(ap, db.LearnerOwner(key(i)[:16]), now)
+				am = append(am, key(i)[:16], now)
+			}
+			for q, args := range map[string][]any{qp.String(): ap, qm.String(): am} {
+				if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+					tx.Rollback()
+					t.Fatalf("fill learners: %v", err)
+				}
+			}
+		}
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
@@ -126,10 +150,10 @@ func TestSessionQueriesUseTheirIndexesWith100kRows(t *testing.T) {
 		if d.Dialect() == db.SQLite {
 			d.W.ExecContext(ctx, "ANALYZE")
 		} else {
-			d.W.ExecContext(ctx, "ANALYZE TABLE sessions")
+			d.W.ExecContext(ctx, "ANALYZE TABLE sessions, lesson_progress, lab_modes")
 		}
 
-		for _, q := range []string{db.SessionByKeyQuery, d.SessionAndCartSQL()} {
+		for _, q := range []string{db.SessionByKeyQuery, d.SessionStateSQL()} {
 			plan, err := d.Explain(ctx, q, key(n/2))
 			if err != nil {
 				t.Fatal(err)
@@ -141,8 +165,26 @@ func TestSessionQueriesUseTheirIndexesWith100kRows(t *testing.T) {
 					return strings.HasPrefix(l, "table=s ") && strings.Contains(l, " key=PRIMARY ") && (strings.Contains(l, "type=const") || strings.Contains(l, "type=eq_ref"))
 				})
 		}
+		// The learner's progress and lab switches, read in the same query,
+		// come by their primary keys too.
+		plan, err := d.Explain(ctx, d.SessionStateSQL(), key(n/20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tbl := range []struct{ alias, sqlite string }{{"lp", "lesson_progress_1 (owner=?)"}, {"m", "lab_modes_1 (learner=?)"}} {
+			wantPlan(t, "session's "+tbl.alias+" lookup", plan, d.Dialect(),
+				func(l string) bool { return strings.HasPrefix(l, "SEARCH "+tbl.alias+" USING") && strings.Contains(l, tbl.sqlite) },
+				func(l string) bool {
+					return strings.HasPrefix(l, "table="+tbl.alias+" ") && strings.Contains(l, " key=PRIMARY ") && strings.Contains(l, "type=ref")
+				})
+			for _, l := range plan {
+				if strings.HasPrefix(l, "SCAN "+tbl.alias) || strings.HasPrefix(l, "table="+tbl.alias+" type=ALL") {
+					t.Errorf("the session query scans %s: %q", tbl.alias, l)
+				}
+			}
+		}
 
-		plan, err := d.Explain(ctx, db.SweepQuery, now)
+		plan, err = d.Explain(ctx, db.SweepQuery, now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -80,24 +80,24 @@ func (a *app) withSession(c *fiber.Ctx) error {
 		if err := a.createSession(c, rs); err != nil {
 			return err
 		}
-	case rs.sess.data.Boot != a.boot || rs.sess.data.Instance != a.cfg.Instance:
+	case rs.sess.row.Boot != a.boot || rs.sess.row.Instance != a.cfg.Instance:
 		// First request of this session since the server (re)started, or
 		// served by another instance than the last one: say so, because
 		// "your session survived a restart" and "any instance can serve
 		// you" are lessons.
 		err := a.change(c, func(_ context.Context, _ *db.Tx, s *session) error {
-			if cr := a.lastCopy; cr != nil && cr.Complete() && s.data.Copy != cr.ID && !s.row.CreatedAt.After(cr.StartedAt) {
+			if cr := a.lastCopy; cr != nil && cr.Complete() && s.row.CopySeen != cr.ID && !s.row.CreatedAt.After(cr.StartedAt) {
 				// This session was a row in the copy's source: it moved.
-				s.data.Copy = cr.ID
+				s.row.CopySeen = cr.ID
 				rs.record(events.DBCopied, map[string]string{"from": cr.SourceDialect(), "to": a.db.Dialect(), "key": prefix(s.row.Key)})
 			}
 			switch {
-			case s.data.Instance != "" && s.data.Instance != a.cfg.Instance:
-				rs.record(events.InstanceChanged, map[string]string{"from": s.data.Instance, "to": a.cfg.Instance})
-			case s.data.Boot != a.boot:
+			case s.row.Instance != "" && s.row.Instance != a.cfg.Instance:
+				rs.record(events.InstanceChanged, map[string]string{"from": s.row.Instance, "to": a.cfg.Instance})
+			case s.row.Boot != a.boot:
 				rs.record(events.ServerStarted, map[string]string{"db": a.db.Dialect(), "instance": a.cfg.Instance})
 			}
-			s.data.Boot, s.data.Instance = a.boot, a.cfg.Instance
+			s.row.Boot = a.boot // change() sets the instance
 			return nil
 		})
 		if err != nil {

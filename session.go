@@ -15,6 +15,7 @@ import (
 	"sessionlab/db"
 	"sessionlab/events"
 	"sessionlab/ids"
+	"sessionlab/lessons"
 )
 
 // cookieName is the session cookie, named as Django names it.
@@ -36,18 +37,13 @@ func validID(v string) bool { return len(v) == idLen && ids.Base64URL(v) }
 // prefix shows the first characters of a secret, never the whole.
 func prefix(s string) string { return ids.Prefix(s) }
 
-// sessionData is the JSON kept in the session record's data column. It is
-// shown, decoded, in the session panel.
+// sessionData is the JSON kept in the session record's data column: what a
+// shop's session holds, and nothing else. Lesson progress, lab switches and
+// the server's bookkeeping (learner, boot, copy_seen) have their own columns
+// and tables, so the session panel shows a shop's session, as stored.
 type sessionData struct {
-	CSRF     string            `json:"csrf_token"`
-	Learner  string            `json:"learner"`
-	Cart     []cartLine        `json:"cart,omitempty"` // the anonymous cart; a user's lives in cart_items
-	Done     []string          `json:"lessons_done,omitempty"`
-	Hints    map[string]int    `json:"lesson_hints,omitempty"`
-	Boot     string            `json:"server_boot,omitempty"` // the server start last seen, for "survives a restart"
-	Instance string            `json:"last_instance,omitempty"`
-	Copy     int64             `json:"copy_seen,omitempty"` // the db copy run this session was told about
-	LabModes map[string]string `json:"lab_modes,omitempty"` // attack labs' weak/defended switches; they never touch this session's own rules
+	CSRF string     `json:"csrf_token"`
+	Cart []cartLine `json:"cart,omitempty"` // the anonymous cart; a user's lives in cart_items
 }
 
 type cartLine struct {
@@ -55,10 +51,14 @@ type cartLine struct {
 	Quantity  int   `json:"quantity"`
 }
 
-// session is the request's view of its session record.
+// session is the request's view of its session record, with what hangs off
+// it: the progress of its owner (db.Session.ProgressOwner) and the learner's
+// lab switches, read with the row.
 type session struct {
-	row  *db.Session
-	data sessionData
+	row      *db.Session
+	data     sessionData
+	progress lessons.Progress
+	labModes map[string]string
 }
 
 func (s *session) userID() int64  { return s.row.UserID.Int64 }
@@ -131,9 +131,9 @@ func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
 		rs.cookieState = cookieMalformed
 		return nil
 	}
-	// The session and the user's saved cart come back in one query: a page
-	// view's only round trip to the database.
-	row, cart, err := a.db.SessionAndCart(c.UserContext(), hashID(raw))
+	// The session, the user's saved cart and the owner's lesson progress
+	// come back in one query: a page view's only round trip to the database.
+	st, err := a.db.SessionState(c.UserContext(), hashID(raw))
 	if errors.Is(err, db.ErrNotFound) {
 		rs.cookieState = cookieUnknown
 		return nil
@@ -141,6 +141,7 @@ func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
 	if err != nil {
 		return fmt.Errorf("session: load: %w", err)
 	}
+	row := st.Session
 	now := a.now()
 	if a.expired(row, now) {
 		rs.cookieState = cookieExpired
@@ -153,10 +154,11 @@ func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
 	if err != nil {
 		return err
 	}
+	s.progress, s.labModes = a.progressFrom(st.Progress), st.LabModes
 	rs.cookieState = cookieValid
 	rs.sess = s
 	rs.id = raw
-	rs.savedCart, rs.cartLoaded = cart, true
+	rs.savedCart, rs.cartLoaded = st.Cart, true
 	return nil
 }
 
@@ -173,8 +175,10 @@ func (a *app) createSession(c *fiber.Ctx, rs *reqState) error {
 		CreatedAt:  now,
 		LastSeenAt: now,
 		ExpiresAt:  a.expiry(now, now),
+		Learner:    newID()[:16],
+		Boot:       a.boot,
 	}
-	s := &session{row: row, data: sessionData{CSRF: newID(), Learner: newID()[:16], Boot: a.boot, Instance: a.cfg.Instance}}
+	s := &session{row: row, data: sessionData{CSRF: newID()}, progress: a.progressFrom(nil), labModes: map[string]string{}}
 	if rs.cookieState != cookieNone {
 		rs.record(events.SessionRefused, map[string]string{"reason": rs.cookieState, "prefix": prefix(rs.cookieSent)})
 	}
@@ -249,6 +253,14 @@ func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *se
 		if err != nil {
 			return err
 		}
+		// Progress is re-read with the row: another of the owner's
+		// sessions may have moved it on. Lab switches change only here,
+		// through this learner's own requests.
+		rows, err := tx.Progress(ctx, row.ProgressOwner())
+		if err != nil {
+			return err
+		}
+		s.progress, s.labModes = a.progressFrom(rows), rs.sess.labModes
 		if err := fn(ctx, tx, s); err != nil {
 			return err
 		}
@@ -275,13 +287,13 @@ func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *se
 }
 
 // rotate replaces the session's ID at login: a new row under a new key takes
-// the data (cart, progress), a fresh CSRF token and the user; the old row is
-// deleted. An ID an attacker planted before login is worth nothing after it:
+// the data (cart), the learner, a fresh CSRF token and the user; the old row
+// is deleted, and an anonymous learner's progress joins the account's. An ID an attacker planted before login is worth nothing after it:
 // this is the defence against session fixation.
 // https://owasp.org/www-community/attacks/Session_fixation
 func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, userID int64) (newIDValue string, err error) {
 	rs := state(c)
-	oldKey := s.row.Key
+	oldKey, wasAnonymous := s.row.Key, !s.loggedIn()
 	id := newID()
 	now := a.now()
 	s.row.Key = hashID(id)
@@ -297,6 +309,9 @@ func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, u
 		return "", err
 	}
 	if err := tx.InsertSession(ctx, s.row); err != nil {
+		return "", err
+	}
+	if err := a.progressAtLogin(ctx, tx, s, wasAnonymous); err != nil {
 		return "", err
 	}
 	// old_key: the hashed key's prefix, so the instructor's table can show

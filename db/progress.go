@@ -2,12 +2,14 @@ package db
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
-// ProgressRow is one lesson step (or quiz question) of an account: owner is
-// "u:"+user id. While anonymous, progress lives only in the session record;
-// at login it moves here, so it survives logout and a new browser.
+// ProgressRow is one lesson step (or quiz question) of a learner or an
+// account. Progress is never in the session record: an anonymous browser's
+// rows belong to its learner (LearnerOwner), and at login they move to the
+// account (AccountOwner), so they survive logout and a new browser.
 type ProgressRow struct {
 	Owner     string    `db:"owner"`
 	Lesson    string    `db:"lesson"`
@@ -16,6 +18,13 @@ type ProgressRow struct {
 	Hints     int       `db:"hints"`
 	UpdatedAt time.Time `db:"updated_at"`
 }
+
+// LearnerOwner owns an anonymous browser's progress: "l:" + the learner id
+// of its session row.
+func LearnerOwner(learner string) string { return "l:" + learner }
+
+// AccountOwner owns an account's progress: "u:" + the user id.
+func AccountOwner(userID int64) string { return "u:" + strconv.FormatInt(userID, 10) }
 
 // Progress lists an owner's rows.
 func (d *DB) Progress(ctx context.Context, owner string) ([]ProgressRow, error) {

@@ -22,33 +22,65 @@ type Session struct {
 	CreatedAt  time.Time      `db:"created_at"`
 	LastSeenAt time.Time      `db:"last_seen_at"`
 	ExpiresAt  time.Time      `db:"expires_at"`
+	Learner    string         `db:"learner"`   // links the browser to its progress and lab switches; kept at rotation
+	Boot       string         `db:"boot"`      // the server start that last served it ("survived a restart")
+	CopySeen   int64          `db:"copy_seen"` // the db copy run it was last told about (0: none)
 }
 
-const sessionColumns = "s.`key`, s.user_id, u.username, s.data, s.user_agent, s.instance, s.created_at, s.last_seen_at, s.expires_at"
+// ProgressOwner is whose lesson progress the session shows: the account's
+// once logged in, else the learner's (the browser's).
+func (s *Session) ProgressOwner() string {
+	if s.UserID.Valid {
+		return AccountOwner(s.UserID.Int64)
+	}
+	return LearnerOwner(s.Learner)
+}
 
-// SessionByKeyQuery is the one query a page view makes for its session: it
-// must find the row by the primary key index however many rows there are
-// (the plan test checks with 100,000).
+const sessionColumns = "s.`key`, s.user_id, u.username, s.data, s.user_agent, s.instance, s.created_at, s.last_seen_at, s.expires_at, s.learner, s.boot, s.copy_seen"
+
+// SessionByKeyQuery finds one session row by the primary key index however
+// many rows there are (the plan test checks with 100,000).
 const SessionByKeyQuery = "SELECT " + sessionColumns + " FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.`key` = ?"
 
-// SessionAndCartQuery reads a session and its user's saved cart in one
-// round trip and one row: the cart comes as a JSON array built by the
-// database (NULL for an anonymous session), so the session's columns are
-// not repeated once per cart line. %s is the dialect's JSON aggregate.
-const SessionAndCartQuery = "SELECT " + sessionColumns + ", (SELECT %s FROM cart_items c JOIN products p ON p.id = c.product_id WHERE c.user_id = s.user_id) AS cart" +
+// SessionStateQuery is the one query a page view makes: the session row and
+// what hangs off it, in one round trip and one row. The user's saved cart,
+// the progress of the session's owner (ProgressOwner, written in SQL) and
+// the learner's lab switches come as JSON built by the database, so the
+// session's columns are not repeated once per line. The %s are the
+// dialect's JSON aggregates and the owner expression.
+const SessionStateQuery = "SELECT " + sessionColumns +
+	", (SELECT %s FROM cart_items c JOIN products p ON p.id = c.product_id WHERE c.user_id = s.user_id) AS cart" +
+	", (SELECT %s FROM lesson_progress lp WHERE lp.owner = %s) AS progress" +
+	", (SELECT %s FROM lab_modes m WHERE m.learner = s.learner) AS lab_modes" +
 	" FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.`key` = ?"
 
 var (
-	sessionAndCartSQLite  = fmt.Sprintf(SessionAndCartQuery, "json_group_array(json_object('product_id', c.product_id, 'name', p.name, 'quantity', c.quantity, 'price_cents', p.price_cents))")
-	sessionAndCartMariaDB = fmt.Sprintf(SessionAndCartQuery, "JSON_ARRAYAGG(JSON_OBJECT('product_id', c.product_id, 'name', p.name, 'quantity', c.quantity, 'price_cents', p.price_cents))")
+	sessionStateSQLite = fmt.Sprintf(SessionStateQuery,
+		"json_group_array(json_object('product_id', c.product_id, 'name', p.name, 'quantity', c.quantity, 'price_cents', p.price_cents))",
+		"json_group_array(json_array(lp.lesson, lp.item, lp.done, lp.hints, lp.updated_at))",
+		"CASE WHEN s.user_id IS NULL THEN 'l:' || s.learner ELSE 'u:' || s.user_id END",
+		"json_group_object(m.lab, m.mode)")
+	sessionStateMariaDB = fmt.Sprintf(SessionStateQuery,
+		"JSON_ARRAYAGG(JSON_OBJECT('product_id', c.product_id, 'name', p.name, 'quantity', c.quantity, 'price_cents', p.price_cents))",
+		"JSON_ARRAYAGG(JSON_ARRAY(lp.lesson, lp.item, lp.done, lp.hints, lp.updated_at))",
+		"IF(s.user_id IS NULL, CONCAT('l:', s.learner), CONCAT('u:', s.user_id))",
+		"JSON_OBJECTAGG(m.lab, m.mode)")
 )
 
-// SessionAndCartSQL is SessionAndCartQuery for this database's dialect.
-func (d *DB) SessionAndCartSQL() string {
+// SessionStateSQL is SessionStateQuery for this database's dialect.
+func (d *DB) SessionStateSQL() string {
 	if d.Dialect() == MariaDB {
-		return sessionAndCartMariaDB
+		return sessionStateMariaDB
 	}
-	return sessionAndCartSQLite
+	return sessionStateSQLite
+}
+
+// SessionState is a session row with what hangs off it.
+type SessionState struct {
+	Session  *Session
+	Cart     []CartItem        // the user's saved cart; empty while anonymous
+	Progress []ProgressRow     // the rows of Session.ProgressOwner()
+	LabModes map[string]string // lab slug → mode, by learner
 }
 
 // SweepQuery deletes expired rows, by the expires_at index.
@@ -65,17 +97,19 @@ func (d *DB) SessionByKey(ctx context.Context, key string) (*Session, error) {
 	return &s, nil
 }
 
-// SessionAndCart reads a session row and, for a logged-in session, the
-// user's saved cart, in one indexed query. Not found → ErrNotFound.
-func (d *DB) SessionAndCart(ctx context.Context, key string) (*Session, []CartItem, error) {
+// SessionState reads a session row with its cart, progress and lab
+// switches in one indexed query. Not found → ErrNotFound.
+func (d *DB) SessionState(ctx context.Context, key string) (*SessionState, error) {
 	var row struct {
 		Session
-		Cart sql.NullString `db:"cart"`
+		Cart     sql.NullString `db:"cart"`
+		Progress sql.NullString `db:"progress"`
+		LabModes sql.NullString `db:"lab_modes"`
 	}
-	if err := d.get(ctx, d.R, &row, d.SessionAndCartSQL(), key); err != nil {
-		return nil, nil, err
+	if err := d.get(ctx, d.R, &row, d.SessionStateSQL(), key); err != nil {
+		return nil, err
 	}
-	items := []CartItem{}
+	st := &SessionState{Cart: []CartItem{}, LabModes: map[string]string{}}
 	if row.Cart.Valid && row.Cart.String != "" {
 		var lines []struct {
 			ProductID  int64  `json:"product_id"`
@@ -84,15 +118,58 @@ func (d *DB) SessionAndCart(ctx context.Context, key string) (*Session, []CartIt
 			PriceCents int64  `json:"price_cents"`
 		}
 		if err := json.Unmarshal([]byte(row.Cart.String), &lines); err != nil {
-			return nil, nil, fmt.Errorf("cart of session: %w", err)
+			return nil, fmt.Errorf("cart of session: %w", err)
 		}
 		for _, l := range lines {
-			items = append(items, CartItem{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, UnitPriceCents: l.PriceCents})
+			st.Cart = append(st.Cart, CartItem{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, UnitPriceCents: l.PriceCents})
 		}
-		sort.Slice(items, func(i, j int) bool { return items[i].ProductID < items[j].ProductID })
+		sort.Slice(st.Cart, func(i, j int) bool { return st.Cart[i].ProductID < st.Cart[j].ProductID })
 	}
 	s := row.Session
-	return &s, items, nil
+	if row.Progress.Valid && row.Progress.String != "" {
+		var tuples [][5]any
+		if err := json.Unmarshal([]byte(row.Progress.String), &tuples); err != nil {
+			return nil, fmt.Errorf("progress of session: %w", err)
+		}
+		for _, t := range tuples {
+			r, err := progressTuple(s.ProgressOwner(), t)
+			if err != nil {
+				return nil, fmt.Errorf("progress of session: %w", err)
+			}
+			st.Progress = append(st.Progress, r)
+		}
+	}
+	if row.LabModes.Valid && row.LabModes.String != "" {
+		if err := json.Unmarshal([]byte(row.LabModes.String), &st.LabModes); err != nil {
+			return nil, fmt.Errorf("lab modes of session: %w", err)
+		}
+	}
+	st.Session = &s
+	return st, nil
+}
+
+// progressTuple reads one [lesson, item, done, hints, updated_at] of the
+// session query. The databases write the time as they store it: SQLite
+// with its zone, MariaDB without (it is UTC).
+func progressTuple(owner string, t [5]any) (ProgressRow, error) {
+	r := ProgressRow{Owner: owner}
+	var ok1, ok2, ok3 bool
+	r.Lesson, ok1 = t[0].(string)
+	r.Item, ok2 = t[1].(string)
+	done, ok3 := t[2].(float64)
+	hints, ok4 := t[3].(float64)
+	at, ok5 := t[4].(string)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return r, fmt.Errorf("unexpected row %v", t)
+	}
+	r.Done, r.Hints = done != 0, int(hints)
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999", time.RFC3339Nano} {
+		if ts, err := time.Parse(layout, at); err == nil {
+			r.UpdatedAt = ts.UTC()
+			return r, nil
+		}
+	}
+	return r, fmt.Errorf("unreadable time %q", at)
 }
 
 // LockSession reads a session row inside the transaction and, on MariaDB,
@@ -111,24 +188,25 @@ func (tx *Tx) LockSession(ctx context.Context, key string) (*Session, error) {
 	return &s, nil
 }
 
+const insertSession = "INSERT INTO sessions (`key`, user_id, data, user_agent, instance, created_at, last_seen_at, expires_at, learner, boot, copy_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
 // InsertSession writes a new session row.
 func (tx *Tx) InsertSession(ctx context.Context, s *Session) error {
-	_, err := tx.exec(ctx, "INSERT INTO sessions (`key`, user_id, data, user_agent, instance, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		s.Key, s.UserID, s.Data, s.UserAgent, s.Instance, s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
+	_, err := tx.exec(ctx, insertSession, s.Key, s.UserID, s.Data, s.UserAgent, s.Instance, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Learner, s.Boot, s.CopySeen)
 	return err
 }
 
 // InsertSession writes a new session row in its own statement.
 func (d *DB) InsertSession(ctx context.Context, s *Session) error {
-	_, err := d.exec(ctx, d.W, "INSERT INTO sessions (`key`, user_id, data, user_agent, instance, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		s.Key, s.UserID, s.Data, s.UserAgent, s.Instance, s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
+	_, err := d.exec(ctx, d.W, insertSession, s.Key, s.UserID, s.Data, s.UserAgent, s.Instance, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Learner, s.Boot, s.CopySeen)
 	return err
 }
 
-// UpdateSession saves user, data and times of an existing row.
+// UpdateSession saves user, data, times and markers of an existing row (the
+// learner never changes: it is minted with the row and kept at rotation).
 func (tx *Tx) UpdateSession(ctx context.Context, s *Session) error {
-	_, err := tx.exec(ctx, "UPDATE sessions SET user_id = ?, data = ?, instance = ?, last_seen_at = ?, expires_at = ? WHERE `key` = ?",
-		s.UserID, s.Data, s.Instance, s.LastSeenAt, s.ExpiresAt, s.Key)
+	_, err := tx.exec(ctx, "UPDATE sessions SET user_id = ?, data = ?, instance = ?, last_seen_at = ?, expires_at = ?, boot = ?, copy_seen = ? WHERE `key` = ?",
+		s.UserID, s.Data, s.Instance, s.LastSeenAt, s.ExpiresAt, s.Boot, s.CopySeen, s.Key)
 	return err
 }
 
@@ -193,11 +271,21 @@ func (tx *Tx) DeleteOtherSessions(ctx context.Context, userID int64, keep string
 }
 
 // DeleteExpiredSessions sweeps rows past their expiry and says how many went
-// (Django's clearsessions).
+// (Django's clearsessions). The progress and lab switches of learners left
+// without a session go with them: nobody can reach them any more (an
+// account's progress stays).
 func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	r, err := d.exec(ctx, d.W, SweepQuery, now)
 	if err != nil {
 		return 0, err
+	}
+	for _, q := range []string{
+		"DELETE FROM lesson_progress WHERE owner LIKE 'l:%' AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.learner = SUBSTRING(lesson_progress.owner, 3))",
+		"DELETE FROM lab_modes WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.learner = lab_modes.learner)",
+	} {
+		if _, err := d.exec(ctx, d.W, q); err != nil {
+			return 0, fmt.Errorf("sweep learners: %w", err)
+		}
 	}
 	return rowsAffected(r), nil
 }

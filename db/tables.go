@@ -43,7 +43,8 @@ var Tables = []Table{
 		{"id", KindInt}, {"name", KindText}, {"description", KindText}, {"price_cents", KindInt}, {"image", KindText}}},
 	{Name: "sessions", Key: []string{"key"}, Columns: []Column{
 		{"key", KindText}, {"user_id", KindInt}, {"data", KindText}, {"user_agent", KindText}, {"instance", KindText},
-		{"created_at", KindTime}, {"last_seen_at", KindTime}, {"expires_at", KindTime}}},
+		{"created_at", KindTime}, {"last_seen_at", KindTime}, {"expires_at", KindTime},
+		{"learner", KindText}, {"boot", KindText}, {"copy_seen", KindInt}}},
 	{Name: "cart_items", Key: []string{"user_id", "product_id"}, Columns: []Column{
 		{"user_id", KindInt}, {"product_id", KindInt}, {"quantity", KindInt}}},
 	{Name: "notes", Key: []string{"id"}, Columns: []Column{
@@ -53,6 +54,8 @@ var Tables = []Table{
 		{"instance", KindText}, {"at", KindTime}}},
 	{Name: "lesson_progress", Key: []string{"owner", "lesson", "item"}, Columns: []Column{
 		{"owner", KindText}, {"lesson", KindText}, {"item", KindText}, {"done", KindInt}, {"hints", KindInt}, {"updated_at", KindTime}}},
+	{Name: "lab_modes", Key: []string{"learner", "lab"}, Columns: []Column{
+		{"learner", KindText}, {"lab", KindText}, {"mode", KindText}, {"updated_at", KindTime}}},
 	{Name: "settings", Key: []string{"name"}, Columns: []Column{
 		{"name", KindText}, {"value", KindText}, {"updated_at", KindTime}}},
 }
