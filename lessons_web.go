@@ -80,16 +80,23 @@ func (a *app) progressFrom(rows []db.ProgressRow) lessons.Progress {
 	return p
 }
 
-// progressAtLogin makes the account's progress the session's: an anonymous
-// learner's steps join the account's first (a login as someone else while
-// logged in takes nothing along).
-func (a *app) progressAtLogin(ctx context.Context, tx *db.Tx, s *session, wasAnonymous bool) error {
-	if wasAnonymous {
-		if err := tx.MoveProgress(ctx, db.LearnerOwner(s.row.Learner), s.row.ProgressOwner()); err != nil {
+// progressAtLogin makes the account's progress the session's. What the
+// browser had done comes along, as it always has: an anonymous learner's
+// rows move into the account; a login as someone else over a logged-in
+// session copies the previous account's rows.
+func (a *app) progressAtLogin(ctx context.Context, tx *db.Tx, s *session, from string) error {
+	to := s.row.ProgressOwner()
+	if from != to {
+		if err := tx.CopyProgress(ctx, from, to); err != nil {
 			return err
 		}
+		if from == db.LearnerOwner(s.row.Learner) {
+			if err := tx.ResetProgress(ctx, from); err != nil {
+				return err
+			}
+		}
 	}
-	rows, err := tx.Progress(ctx, s.row.ProgressOwner())
+	rows, err := tx.Progress(ctx, to)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,18 +40,33 @@ type cookiePanel struct {
 	Set      []setCookieView
 }
 
+// sessionPanel is the session record panel: the row of the sessions table
+// as stored, every column in the table's order, secrets cut to a prefix.
+// The first fields are /api/state's contract (docs/CONTRACT.md); Row extends it.
 type sessionPanel struct {
-	KeyPrefix     string    `json:"key_prefix"`
-	Authenticated bool      `json:"authenticated"`
-	User          string    `json:"-"`
-	UserJSON      *string   `json:"user"` // null while anonymous: the key is always there (docs/CONTRACT.md)
-	CreatedAt     time.Time `json:"created_at"`
-	LastSeenAt    time.Time `json:"last_seen_at"`
-	ExpiresAt     time.Time `json:"expires_at"`
-	Instance      string    `json:"served_by"`
-	Data          any       `json:"data"`
-	DataJSON      string    `json:"-"`
+	KeyPrefix     string          `json:"key_prefix"`
+	Authenticated bool            `json:"authenticated"`
+	User          string          `json:"-"`
+	UserJSON      *string         `json:"user"` // null while anonymous: the key is always there (docs/CONTRACT.md)
+	CreatedAt     time.Time       `json:"created_at"`
+	LastSeenAt    time.Time       `json:"last_seen_at"`
+	ExpiresAt     time.Time       `json:"expires_at"`
+	Instance      string          `json:"served_by"`
+	Data          json.RawMessage `json:"data"` // the data column as stored, csrf_token cut to a prefix
+	Row           []rowCell       `json:"row"`  // every column, in the table's order
 }
+
+// rowCell is one column of the row as the panel shows it.
+type rowCell struct {
+	Column string `json:"column"`
+	Value  string `json:"value"`          // as stored; NULL for SQL NULL
+	Cut    bool   `json:"cut,omitempty"`  // a secret, cut to its first characters
+	Note   string `json:"note,omitempty"` // what the column is for
+}
+
+// storedTime is how the panel writes a stored time: UTC (the column holds
+// UTC), to the microsecond (MariaDB's DATETIME(6)).
+const storedTime = "2006-01-02 15:04:05.000000"
 
 type cartView struct {
 	Owner      string        `json:"owner"`
@@ -150,33 +166,49 @@ func (a *app) sessionPanel(rs *reqState) *sessionPanel {
 	if s == nil {
 		return nil
 	}
-	var data any
-	json.Unmarshal([]byte(s.row.Data), &data)
-	if m, ok := data.(map[string]any); ok {
-		for _, k := range []string{"csrf_token", "learner"} {
-			if v, ok := m[k].(string); ok {
-				m[k] = prefix(v) + "…"
-			}
-		}
+	r := s.row
+	// The data column exactly as stored, but for the CSRF token's value:
+	// the token is the form's secret, so only its prefix is shown.
+	data := r.Data
+	if tok := s.data.CSRF; tok != "" {
+		data = strings.ReplaceAll(data, tok, prefix(tok)+"…")
 	}
-	pretty, _ := json.MarshalIndent(data, "", "  ")
 	var user *string
+	userID := "NULL"
 	if s.loggedIn() {
 		name := s.username()
 		user = &name
+		userID = strconv.FormatInt(r.UserID.Int64, 10)
 	}
-	return &sessionPanel{
+	userNote := "NULL: anonymous; set at login"
+	if s.loggedIn() {
+		userNote = "users.username: " + s.username()
+	}
+	p := &sessionPanel{
 		UserJSON:      user,
-		KeyPrefix:     prefix(s.row.Key),
+		KeyPrefix:     prefix(r.Key),
 		Authenticated: s.loggedIn(),
 		User:          s.username(),
-		CreatedAt:     s.row.CreatedAt,
-		LastSeenAt:    s.row.LastSeenAt,
-		ExpiresAt:     s.row.ExpiresAt,
-		Instance:      s.row.Instance,
-		Data:          data,
-		DataJSON:      string(pretty),
+		CreatedAt:     r.CreatedAt,
+		LastSeenAt:    r.LastSeenAt,
+		ExpiresAt:     r.ExpiresAt,
+		Instance:      r.Instance,
+		Data:          json.RawMessage(data),
+		Row: []rowCell{
+			{Column: "key", Value: prefix(r.Key) + "…", Cut: true, Note: "SHA-256 of your cookie's ID, not the ID"},
+			{Column: "user_id", Value: userID, Note: userNote},
+			{Column: "data", Value: data, Note: "JSON: what this shop session holds"},
+			{Column: "user_agent", Value: r.UserAgent, Note: "the client that made it (your devices)"},
+			{Column: "instance", Value: r.Instance, Note: "the server instance that last served it"},
+			{Column: "created_at", Value: r.CreatedAt.UTC().Format(storedTime), Note: "UTC"},
+			{Column: "last_seen_at", Value: r.LastSeenAt.UTC().Format(storedTime), Note: "UTC; moved at most once a minute by a page view"},
+			{Column: "expires_at", Value: r.ExpiresAt.UTC().Format(storedTime), Note: "UTC; the earlier of the idle and absolute timeouts"},
+			{Column: "learner", Value: prefix(r.Learner) + "…", Cut: true, Note: "links this browser to its lesson progress and lab switches (their own tables); kept when the ID rotates"},
+			{Column: "boot", Value: r.Boot, Note: "the server start that last served it: a new one means the server restarted and the session survived"},
+			{Column: "copy_seen", Value: strconv.FormatInt(r.CopySeen, 10), Note: "the db copy run this session was told about (0: none)"},
+		},
 	}
+	return p
 }
 
 // cart returns the request's cart, reading a user's saved cart at most once.

@@ -173,7 +173,9 @@ func TestSessionQueriesUseTheirIndexesWith100kRows(t *testing.T) {
 		}
 		for _, tbl := range []struct{ alias, sqlite string }{{"lp", "lesson_progress_1 (owner=?)"}, {"m", "lab_modes_1 (learner=?)"}} {
 			wantPlan(t, "session's "+tbl.alias+" lookup", plan, d.Dialect(),
-				func(l string) bool { return strings.HasPrefix(l, "SEARCH "+tbl.alias+" USING") && strings.Contains(l, tbl.sqlite) },
+				func(l string) bool {
+					return strings.HasPrefix(l, "SEARCH "+tbl.alias+" USING") && strings.Contains(l, tbl.sqlite)
+				},
 				func(l string) bool {
 					return strings.HasPrefix(l, "table="+tbl.alias+" ") && strings.Contains(l, " key=PRIMARY ") && strings.Contains(l, "type=ref")
 				})

@@ -293,7 +293,7 @@ func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *se
 // https://owasp.org/www-community/attacks/Session_fixation
 func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, userID int64) (newIDValue string, err error) {
 	rs := state(c)
-	oldKey, wasAnonymous := s.row.Key, !s.loggedIn()
+	oldKey, oldOwner := s.row.Key, s.row.ProgressOwner()
 	id := newID()
 	now := a.now()
 	s.row.Key = hashID(id)
@@ -311,7 +311,7 @@ func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, u
 	if err := tx.InsertSession(ctx, s.row); err != nil {
 		return "", err
 	}
-	if err := a.progressAtLogin(ctx, tx, s, wasAnonymous); err != nil {
+	if err := a.progressAtLogin(ctx, tx, s, oldOwner); err != nil {
 		return "", err
 	}
 	// old_key: the hashed key's prefix, so the instructor's table can show

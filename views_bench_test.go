@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"testing"
 	"time"
@@ -34,7 +35,9 @@ func benchCartData() fiber.Map {
 		Title: "Your cart", Path: "/cart", User: "alice", CSRF: "Xk3f9a2bXk3f9a2bXk3f9a2bXk3f9a2bXk3f9a2bXk3", Instance: "vm:8080", DBKind: "sqlite",
 		Cookie: cookiePanel{Sent: []cookieSeen{{Name: "sessionid", Prefix: "Xk3f9a2b", Length: 43}}, State: cookieValid, Explain: explainCookie(cookieValid)},
 		Session: &sessionPanel{KeyPrefix: "9f86d081", Authenticated: true, User: "alice", CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(30 * time.Minute), Instance: "vm:8080",
-			DataJSON: "{\n  \"csrf_token\": \"Xk3f9a2b…\",\n  \"learner\": \"abcdefgh…\",\n  \"lessons_done\": [\n    \"http-forgets/visit\"\n  ]\n}"},
+			Data: json.RawMessage(`{"csrf_token":"Xk3f9a2b…"}`),
+			Row: []rowCell{{Column: "key", Value: "9f86d081…", Cut: true}, {Column: "user_id", Value: "1"}, {Column: "data", Value: `{"csrf_token":"Xk3f9a2b…"}`},
+				{Column: "created_at", Value: now.Format(storedTime)}, {Column: "learner", Value: "abcdefgh…", Cut: true}}},
 		Cart:   &cartView{Owner: "alice", Where: "Saved in the cart_items table under alice's account: it outlives this session.", Items: items, TotalCents: 9198, Count: 3},
 		Lesson: &lessonBanner{Number: 2, Slug: "the-cookie", LessonTitle: "The cookie", StepIndex: 1, Steps: 4, StepTitle: "Open the cart"},
 	}

@@ -24,10 +24,9 @@ func (tx *Tx) SetHints(ctx context.Context, owner, lesson, item string, hints in
 	return err
 }
 
-// MoveProgress gives every row of from to to (the login: a learner's steps
-// join the account's), keeping the more advanced of two rows of one item,
-// and deletes from's rows.
-func (tx *Tx) MoveProgress(ctx context.Context, from, to string) error {
+// CopyProgress gives every row of from to to (the login: a learner's steps
+// join the account's), keeping the more advanced of two rows of one item.
+func (tx *Tx) CopyProgress(ctx context.Context, from, to string) error {
 	q := `INSERT INTO lesson_progress (owner, lesson, item, done, hints, updated_at)
 		SELECT ?, lesson, item, done, hints, updated_at FROM lesson_progress WHERE owner = ?
 		ON CONFLICT (owner, lesson, item) DO UPDATE SET done = MAX(done, excluded.done), hints = MAX(hints, excluded.hints), updated_at = MAX(updated_at, excluded.updated_at)`
@@ -37,10 +36,8 @@ func (tx *Tx) MoveProgress(ctx context.Context, from, to string) error {
 		ON DUPLICATE KEY UPDATE done = GREATEST(lesson_progress.done, VALUES(done)), hints = GREATEST(lesson_progress.hints, VALUES(hints)),
 		updated_at = GREATEST(lesson_progress.updated_at, VALUES(updated_at))`
 	}
-	if _, err := tx.exec(ctx, q, to, from); err != nil {
-		return err
-	}
-	return tx.ResetProgress(ctx, from)
+	_, err := tx.exec(ctx, q, to, from)
+	return err
 }
 
 // SetLabMode records a learner's weak/defended switch of one lab.
