@@ -91,6 +91,7 @@ func buildFixture(t *testing.T, url string) (srv *testServer, aliceCookie string
 	anon := srv.newBrowser(t) // an anonymous session with a cart in its data
 	anon.get("/")
 	anon.submit("/cart/add", url2("product_id", "2", "quantity", "1"))
+	anon.setLabMode("fixation", "defended") // a learner's lab switch (the lab_modes table)
 
 	// The class's timeouts, set by the instructor (the settings table).
 	ins := srv.instructor(t)
