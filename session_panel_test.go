@@ -234,3 +234,47 @@ func checkShopSessionData(t *testing.T, srv *testServer, b *browser, after strin
 	}
 	return len(data)
 }
+
+// A learner's progress and lab switches go when no session links to them
+// any more (expired and swept, or logged out: a new session is a new
+// learner); an account's progress stays for its next login.
+func TestSweepForgetsLearnersNoSessionLinksTo(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		gone := srv.newBrowser(t)
+		gone.submit("/lessons/http-forgets/hint", url.Values{"step": {"strangers"}})
+		gone.setLabMode("fixation", "defended")
+		bob := srv.newBrowser(t)
+		bob.login("bob", "builder")
+		var goneLearner string
+		if err := srv.db.W.Get(&goneLearner, "SELECT learner FROM sessions WHERE `key` = ?", hashID(gone.sessionID())); err != nil || goneLearner == "" {
+			t.Fatalf("learner of the first browser: %q (%v)", goneLearner, err)
+		}
+		srv.clock.Advance(31 * time.Minute)
+		stays := srv.newBrowser(t)
+		stays.submit("/lessons/http-forgets/hint", url.Values{"step": {"strangers"}})
+		stays.setLabMode("fixation", "weak")
+		if _, err := srv.db.DeleteExpiredSessions(t.Context(), srv.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, srv, "SELECT COUNT(*) FROM lesson_progress WHERE owner = ?", "l:"+goneLearner); n != 0 {
+			t.Errorf("the swept learner still has %d progress rows", n)
+		}
+		if n := count(t, srv, "SELECT COUNT(*) FROM lab_modes WHERE learner = ?", goneLearner); n != 0 {
+			t.Errorf("the swept learner still has %d lab switches", n)
+		}
+		var staysLearner string
+		if err := srv.db.W.Get(&staysLearner, "SELECT learner FROM sessions WHERE `key` = ?", hashID(stays.sessionID())); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, srv, "SELECT COUNT(*) FROM lesson_progress WHERE owner = ?", "l:"+staysLearner); n == 0 {
+			t.Error("the sweep took the live browser's progress")
+		}
+		if n := count(t, srv, "SELECT COUNT(*) FROM lab_modes WHERE learner = ?", staysLearner); n != 1 {
+			t.Errorf("the live browser has %d lab switches after the sweep, want 1", n)
+		}
+		if n := count(t, srv, "SELECT COUNT(*) FROM lesson_progress WHERE owner LIKE 'u:%'"); n == 0 {
+			t.Error("the sweep took bob's account progress")
+		}
+	})
+}
