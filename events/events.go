@@ -287,7 +287,9 @@ var table = [numKinds]Spec{
 		Fields: Fields{"lesson": nil, "step": nil, "hints": nil},
 		Group:  GroupLesson,
 		Tone:   New,
-		Say:    func(d map[string]string) string { return "Hint " + d["hints"] + " revealed (counted in your session)." },
+		Say: func(d map[string]string) string {
+			return "Hint " + d["hints"] + " revealed (counted in your lesson progress)."
+		},
 	},
 	LessonReset: {
 		Name:   "lesson.reset",
