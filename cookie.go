@@ -58,12 +58,6 @@ func (a *app) secureCookie(name, path string) cookieSpec {
 // site. It is set without Max-Age: the server's timeouts end a session anyway.
 func (a *app) sessionCookie() cookieSpec { return a.secureCookie(cookieName, "/") }
 
-// flashCookie carries what a POST changed to the page it redirects to.
-func (a *app) flashCookie() cookieSpec { return a.secureCookie(flashCookieName, "/") }
-
-// labFlashCookie is the lab site's flash cookie, kept under /lab.
-func (a *app) labFlashCookie() cookieSpec { return a.secureCookie(labFlash, "/lab") }
-
 // instructorCookie proves the instructor token. SameSite=Strict: no other
 // site can make a request that carries it; Path=/instructor: the shop's pages
 // never receive it.

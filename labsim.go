@@ -108,9 +108,7 @@ func (b *simBrowser) do(ctx context.Context, method, base, path string, form url
 	}
 	b.Requests = append(b.Requests, fmt.Sprintf("%s %s → %d", method, shown, resp.StatusCode))
 	for _, h := range resp.Header.Values("Set-Cookie") {
-		if !strings.HasPrefix(h, labFlash+"=") { // the human-facing strip: the headers carry it here
-			b.SetCookies = append(b.SetCookies, setCookieLine(h))
-		}
+		b.SetCookies = append(b.SetCookies, setCookieLine(h))
 	}
 	b.Changes = append(b.Changes, resp.Header.Values("X-Lab-Change")...)
 	b.State, b.User = resp.Header.Get("X-Lab-State"), resp.Header.Get("X-Lab-User")

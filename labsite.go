@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -29,13 +28,15 @@ import (
 
 // labReq is what one lab-site request knows about its lab session.
 type labReq struct {
-	lab      labs.Lab
-	id       string // the lab cookie's value (a lab ID may be shown: it is a lab)
-	state    string // labs.State*
-	sess     *labs.Session
-	lastSeen time.Time // before this request touched it
-	changes  []string
-	fallback labs.Mode // the mode to show when there is no lab session
+	lab       labs.Lab
+	id        string // the lab cookie's value (a lab ID may be shown: it is a lab)
+	state     string // labs.State*
+	sess      *labs.Session
+	lastSeen  time.Time // before this request touched it
+	changes   []string
+	fallback  labs.Mode // the mode to show when there is no lab session
+	previous  []string  // what this browser's last lab-site POST did (the row's flash), shown once
+	forgotten bool      // this response expires the lab cookie
 }
 
 func (r *labReq) change(s string) { r.changes = append(r.changes, s) }
@@ -101,6 +102,10 @@ func (a *app) loadLab(c *fiber.Ctx, l labs.Lab) (*labReq, error) {
 	}
 	switch st {
 	case labs.StateValid:
+		// The flash is read with the row and cleared by the touch below:
+		// shown once, by the next page of this browser.
+		r.previous = decodeLabFlash(sess.Row.Flash)
+		sess.Row.Flash = ""
 		if err := a.labs.Touch(c.UserContext(), sess); err != nil {
 			return nil, err
 		}
@@ -274,6 +279,7 @@ func (a *app) labSiteLogout(c *fiber.Ctx) error {
 		}
 	}
 	a.labCookie(l, r.mode()).expire(c)
+	r.forgotten = true
 	return a.labSiteRedirect(c, r, "/lab/"+l.Slug+"/site")
 }
 
@@ -334,36 +340,28 @@ func (a *app) recordRealAttempt(c *fiber.Ctx, r *labReq) {
 }
 
 // labSiteRedirect answers a lab-site POST with 303, carrying its changes in
-// headers (for the simulated browsers) and in a short-lived lab_flash cookie
-// (for people), so the strip of the next page says what the POST did. Not in
-// the URL: a crafted link could then put words in the lab's mouth.
+// headers (for the simulated browsers) and in the lab session's row (for
+// people), so the strip of the next page says what the POST did. Neither in
+// the URL nor in a cookie: a crafted link or cookie could then put words in
+// the lab's mouth. A POST that ended this browser's lab session (logout)
+// leaves nothing: the next page has no lab session to read it from.
 func (a *app) labSiteRedirect(c *fiber.Ctx, r *labReq, to string) error {
 	a.labHeaders(c, r)
-	if len(r.changes) > 0 {
+	if len(r.changes) > 0 && r.state == labs.StateValid && r.sess.Row.Ended == "" && !r.forgotten {
 		b, _ := json.Marshal(r.changes[:min(len(r.changes), 4)])
-		if len(b) <= 3000 {
-			a.labFlashCookie().set(c, base64.RawURLEncoding.EncodeToString(b), time.Minute)
+		r.sess.Row.Flash = string(b)
+		if err := a.labs.Save(c.UserContext(), r.sess); err != nil {
+			return err
 		}
 	}
 	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
-const labFlash = "lab_flash"
-
-// takeLabFlash reads and clears the lab flash cookie; a damaged one is ignored.
-func (a *app) takeLabFlash(c *fiber.Ctx) []string {
-	raw := c.Cookies(labFlash)
-	if raw == "" {
-		return nil
-	}
-	a.labFlashCookie().expire(c)
-	b, err := base64.RawURLEncoding.DecodeString(raw)
+// decodeLabFlash reads a lab row's flash; one that does not decode is not shown.
+func decodeLabFlash(s string) []string {
 	var prev []string
-	if err != nil || len(b) > 3000 || json.Unmarshal(b, &prev) != nil || len(prev) > 4 {
+	if s == "" || json.Unmarshal([]byte(s), &prev) != nil || len(prev) > 4 {
 		return nil
-	}
-	for i := range prev {
-		prev[i] = truncate(prev[i], 300)
 	}
 	return prev
 }
@@ -393,7 +391,7 @@ func (a *app) renderLabSite(c *fiber.Ctx, r *labReq, status int, view string) er
 	c.Response().Header.VisitAllCookie(func(k, val []byte) {
 		v.SetCookies = append(v.SetCookies, setCookieLine(string(val)))
 	})
-	v.Previous = a.takeLabFlash(c) // after the list: its clearing is housekeeping
+	v.Previous = r.previous
 	c.Status(status)
 	return c.Render("labsite", fiber.Map{
 		"Title": r.lab.Title + " — lab site",

@@ -303,11 +303,11 @@ func (a *app) lessonShow(c *fiber.Ctx) error {
 // redirected here: the answer travels as an event like every other change.
 func (a *app) flashAnswers(c *fiber.Ctx) map[string]*answerFeedback {
 	out := map[string]*answerFeedback{}
-	f := a.takeFlash(c)
-	if f == nil {
+	ex := a.lastExchange(c)
+	if ex == nil {
 		return out
 	}
-	for _, e := range f.Raw {
+	for _, e := range ex.Events {
 		if e[0] != events.LessonAnswered.String() {
 			continue
 		}

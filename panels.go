@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -81,68 +80,39 @@ type stripItem struct {
 	Tone       events.Tone
 }
 
-type flashView struct {
-	Method, Path string
-	Items        []stripItem
-	Statements   []string
-	Raw          [][2]string // the events as sent: kind, detail JSON
-}
-
-const flashCookieName = "sessionlab_flash"
-
 func (a *app) cookiePanel(c *fiber.Ctx) cookiePanel {
 	rs := state(c)
-	p := cookiePanel{State: rs.cookieState, Explain: explainCookie(rs.cookieState)}
-	c.Request().Header.VisitAllCookie(func(k, v []byte) {
-		p.Sent = append(p.Sent, cookieSeen{Name: string(k), Prefix: prefix(string(v)), Length: len(v)})
-	})
-	c.Response().Header.VisitAllCookie(func(k, v []byte) {
-		var ck fasthttp.Cookie
-		if ck.ParseBytes(v) != nil {
-			return
-		}
-		p.Set = append(p.Set, viewSetCookie(&ck))
-	})
+	p := cookiePanel{State: rs.cookieState, Explain: explainCookie(rs.cookieState), Sent: sentCookies(c), Set: setCookies(c)}
 	p.SetCount = len(p.Set)
 	return p
 }
 
-func viewSetCookie(ck *fasthttp.Cookie) setCookieView {
+// AttrList is the attributes as the header has them, for the page's hooks.
+func (v setCookieView) AttrList() string { return strings.Join(v.Attrs, "; ") }
+
+// viewSetCookie shows a Set-Cookie header as it was sent, attributes in
+// their order and spelling, the value cut to its prefix.
+func viewSetCookie(raw []byte) (setCookieView, bool) {
+	var ck fasthttp.Cookie
+	if ck.ParseBytes(raw) != nil {
+		return setCookieView{}, false
+	}
 	val := string(ck.Value())
 	v := setCookieView{Name: string(ck.Key()), Prefix: prefix(val), Length: len(val)}
-	if ck.Path() != nil {
-		v.Attrs = append(v.Attrs, "Path="+string(ck.Path()))
+	_, attrs, _ := strings.Cut(string(raw), ";")
+	for _, at := range strings.Split(attrs, ";") {
+		if at = strings.TrimSpace(at); at != "" {
+			v.Attrs = append(v.Attrs, at)
+		}
 	}
-	if ck.HTTPOnly() {
-		v.Attrs = append(v.Attrs, "HttpOnly")
-	}
-	if ck.Secure() {
-		v.Attrs = append(v.Attrs, "Secure")
-	}
-	switch ck.SameSite() {
-	case fasthttp.CookieSameSiteLaxMode:
-		v.Attrs = append(v.Attrs, "SameSite=Lax")
-	case fasthttp.CookieSameSiteStrictMode:
-		v.Attrs = append(v.Attrs, "SameSite=Strict")
-	case fasthttp.CookieSameSiteNoneMode:
-		v.Attrs = append(v.Attrs, "SameSite=None")
-	}
-	if ck.MaxAge() != 0 {
-		v.Attrs = append(v.Attrs, fmt.Sprintf("Max-Age=%d", ck.MaxAge()))
-	}
-	if exp := ck.Expire(); !exp.Equal(fasthttp.CookieExpireUnlimited) {
-		v.Attrs = append(v.Attrs, "Expires="+exp.UTC().Format(time.RFC1123))
-		v.Deletes = exp.Before(time.Now())
-	}
-	if ck.MaxAge() < 0 || val == "" {
-		v.Deletes = true
-	}
+	exp := ck.Expire()
+	v.Deletes = val == "" || ck.MaxAge() < 0 || (!exp.Equal(fasthttp.CookieExpireUnlimited) && exp.Before(time.Now()))
 	shown := v.Prefix
 	if len(val) > len(v.Prefix) {
 		shown += "…"
 	}
 	v.Raw = strings.Join(append([]string{v.Name + "=" + shown}, v.Attrs...), "; ")
-	return v
+	return v, true
 }
 
 func explainCookie(state string) string {
@@ -270,63 +240,4 @@ func (a *app) strip(rs *reqState) []stripItem {
 		out = append(out, describe(e.Kind, e.Detail))
 	}
 	return out
-}
-
-// The flash cookie carries what a POST changed to the page it redirects to
-// (Post/Redirect/Get): the strip of the page after a form shows what the form
-// did. It holds only sentences, no identity, and lives a minute.
-type flashData struct {
-	M string      `json:"m"`
-	P string      `json:"p"`
-	E [][2]string `json:"e"`
-	S []string    `json:"s,omitempty"` // statement kinds, for the lesson diagram
-}
-
-func (a *app) setFlash(c *fiber.Ctx) {
-	rs := state(c)
-	f := flashData{M: c.Method(), P: c.Path(), S: rs.rec.Statements()}
-	for _, e := range rs.done {
-		f.E = append(f.E, [2]string{e.Kind, e.Detail})
-	}
-	b, _ := json.Marshal(f)
-	if len(b) > 3000 {
-		return
-	}
-	a.flashCookie().set(c, base64.RawURLEncoding.EncodeToString(b), time.Minute)
-}
-
-// takeFlash reads and clears the flash cookie. A damaged one is ignored.
-func (a *app) takeFlash(c *fiber.Ctx) *flashView {
-	if c.Locals("flashTaken") != nil {
-		f, _ := c.Locals("flash").(*flashView)
-		return f
-	}
-	c.Locals("flashTaken", true)
-	raw := c.Cookies(flashCookieName)
-	if raw == "" {
-		return nil
-	}
-	a.flashCookie().expire(c)
-	b, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil || len(b) > 3000 {
-		return nil
-	}
-	var f flashData
-	if json.Unmarshal(b, &f) != nil || len(f.E) > 20 {
-		return nil
-	}
-	v := &flashView{Method: truncate(f.M, 8), Path: truncate(f.P, 80)}
-	for _, st := range f.S {
-		if len(v.Statements) < 32 {
-			v.Statements = append(v.Statements, truncate(st, 48))
-		}
-	}
-	for _, e := range f.E {
-		if it := describe(e[0], e[1]); it.Text != "" {
-			v.Items = append(v.Items, it)
-		}
-	}
-	v.Raw = f.E
-	c.Locals("flash", v)
-	return v
 }

@@ -19,7 +19,7 @@ type page struct {
 	Session  *sessionPanel
 	Cart     *cartView
 	Strip    []stripItem
-	Flash    *flashView
+	Last     *exchangeView // the form POST that redirected here, if any
 	Lesson   *lessonBanner
 }
 
@@ -50,7 +50,6 @@ type lessonBanner struct {
 // after the handler's changes so the panels show what this response leaves.
 func (a *app) pageData(c *fiber.Ctx, title string) (*page, error) {
 	rs := state(c)
-	flash := a.takeFlash(c) // before the cookie panel, which then shows the flash being cleared
 	cart, err := a.cart(c)
 	if err != nil {
 		return nil, err
@@ -64,7 +63,7 @@ func (a *app) pageData(c *fiber.Ctx, title string) (*page, error) {
 		Session:  a.sessionPanel(rs),
 		Cart:     cart,
 		Strip:    a.strip(rs),
-		Flash:    flash,
+		Last:     a.lastExchange(c),
 		Lesson:   a.lessonBanner(rs),
 	}
 	if rs.sess != nil {
@@ -106,9 +105,8 @@ func (a *app) render(c *fiber.Ctx, status int, name, title string, data fiber.Ma
 	return c.Render(name, data)
 }
 
-// redirect answers a POST with 303 See Other, carrying what it changed to the
-// next page's strip.
+// redirect answers a POST with 303 See Other; recordExchange keeps what it
+// changed for the next page's strip.
 func (a *app) redirect(c *fiber.Ctx, to string) error {
-	a.setFlash(c)
 	return c.Redirect(to, fiber.StatusSeeOther)
 }

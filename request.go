@@ -23,6 +23,9 @@ type reqState struct {
 	requestSeen bool          // the "request" pseudo-event was given to the lessons
 	savedCart   []db.CartItem // the user's cart, read with the session; valid until a change
 	cartLoaded  bool
+	// lastExchange is the session's exchanges record (JSON), read with it:
+	// what its last form POST did (exchange.go).
+	lastExchange string
 }
 
 func state(c *fiber.Ctx) *reqState {

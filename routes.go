@@ -21,11 +21,13 @@ func (a *app) routes() {
 		MaxAge:     int((24 * time.Hour).Seconds()),
 	}))
 	f.Get("/healthz", a.healthz)
+	f.Get("/favicon.ico", a.favicon)
 
-	// page: every shop page has a session (one is issued if needed) and every
-	// POST must carry the session's CSRF token.
+	// page: every shop page has a session (one is issued if needed), every
+	// POST must carry the session's CSRF token and is one unit of work whose
+	// answer the next page shows.
 	page := func(h ...fiber.Handler) []fiber.Handler {
-		return append([]fiber.Handler{a.withSession, a.csrfProtect}, h...)
+		return append([]fiber.Handler{a.withSession, a.recordExchange, a.csrfProtect}, h...)
 	}
 	// userPage: the same, for logged-in users only.
 	userPage := func(h ...fiber.Handler) []fiber.Handler {

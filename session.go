@@ -159,6 +159,7 @@ func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
 	rs.sess = s
 	rs.id = raw
 	rs.savedCart, rs.cartLoaded = st.Cart, true
+	rs.lastExchange = st.Exchange
 	return nil
 }
 

@@ -24,9 +24,10 @@ type LabSession struct {
 	ExpiresAt    sql.NullTime   `db:"expires_at"` // NULL: the server never expires it (a weak lab)
 	Ended        string         `db:"ended"`      // "", or why it ended: rotated, logout, expired
 	EndedAt      sql.NullTime   `db:"ended_at"`
+	Flash        string         `db:"flash"` // JSON: what this browser's last lab-site POST did, shown once
 }
 
-const labColumns = "lab, `key`, mode, id_prefix, owner, shop_key, username, login_learner, data, created_at, last_seen_at, expires_at, ended, ended_at"
+const labColumns = "lab, `key`, mode, id_prefix, owner, shop_key, username, login_learner, data, created_at, last_seen_at, expires_at, ended, ended_at, flash"
 
 // LabSession reads one lab row, ended or not. Not found → ErrNotFound.
 func (d *DB) LabSession(ctx context.Context, lab, key string) (*LabSession, error) {
@@ -39,15 +40,15 @@ func (d *DB) LabSession(ctx context.Context, lab, key string) (*LabSession, erro
 
 // InsertLabSession writes a new lab row.
 func (d *DB) InsertLabSession(ctx context.Context, s *LabSession) error {
-	_, err := d.exec(ctx, d.W, "INSERT INTO lab_sessions ("+labColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		s.Lab, s.Key, s.Mode, s.IDPrefix, s.Owner, s.ShopKey, s.Username, s.LoginLearner, s.Data, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Ended, s.EndedAt)
+	_, err := d.exec(ctx, d.W, "INSERT INTO lab_sessions ("+labColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		s.Lab, s.Key, s.Mode, s.IDPrefix, s.Owner, s.ShopKey, s.Username, s.LoginLearner, s.Data, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Ended, s.EndedAt, s.Flash)
 	return err
 }
 
 // UpdateLabSession saves the mutable fields of a lab row.
 func (d *DB) UpdateLabSession(ctx context.Context, s *LabSession) error {
-	_, err := d.exec(ctx, d.W, "UPDATE lab_sessions SET username = ?, login_learner = ?, data = ?, last_seen_at = ?, expires_at = ?, ended = ?, ended_at = ? WHERE lab = ? AND `key` = ?",
-		s.Username, s.LoginLearner, s.Data, s.LastSeenAt, s.ExpiresAt, s.Ended, s.EndedAt, s.Lab, s.Key)
+	_, err := d.exec(ctx, d.W, "UPDATE lab_sessions SET username = ?, login_learner = ?, data = ?, last_seen_at = ?, expires_at = ?, ended = ?, ended_at = ?, flash = ? WHERE lab = ? AND `key` = ?",
+		s.Username, s.LoginLearner, s.Data, s.LastSeenAt, s.ExpiresAt, s.Ended, s.EndedAt, s.Flash, s.Lab, s.Key)
 	return err
 }
 

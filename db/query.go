@@ -101,6 +101,11 @@ type stmtKey struct {
 }
 
 func (d *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+	if r, err := d.route(ctx, q, false); err != nil {
+		return err
+	} else {
+		q = r.(sqlx.QueryerContext)
+	}
 	d.count(q, query)
 	record(ctx, query)
 	var err error
@@ -116,6 +121,11 @@ func (d *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query str
 }
 
 func (d *DB) sel(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+	if r, err := d.route(ctx, q, false); err != nil {
+		return err
+	} else {
+		q = r.(sqlx.QueryerContext)
+	}
 	d.count(q, query)
 	record(ctx, query)
 	if st := d.prepared(ctx, q, query); st != nil {
@@ -125,6 +135,11 @@ func (d *DB) sel(ctx context.Context, q sqlx.QueryerContext, dest any, query str
 }
 
 func (d *DB) exec(ctx context.Context, e sqlx.ExecerContext, query string, args ...any) (sql.Result, error) {
+	if r, err := d.route(ctx, e, true); err != nil {
+		return nil, err
+	} else {
+		e = r.(sqlx.ExecerContext)
+	}
 	d.count(e, query)
 	record(ctx, query)
 	if st := d.prepared(ctx, e, query); st != nil {
@@ -154,6 +169,9 @@ type Tx struct {
 // the database reports a deadlock or a busy lock: concurrent requests on one
 // session serialise instead of losing an update or failing.
 func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if w := d.workOf(ctx); w != nil {
+		return w.inTx(ctx, fn)
+	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = d.inTxOnce(ctx, fn)

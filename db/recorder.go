@@ -53,7 +53,7 @@ func statementKind(q string) string {
 		return ""
 	}
 	verb := strings.ToUpper(f[0])
-	after := map[string]string{"SELECT": "FROM", "DELETE": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE"}[verb]
+	after := map[string]string{"SELECT": "FROM", "DELETE": "FROM", "INSERT": "INTO", "REPLACE": "INTO", "UPDATE": "UPDATE"}[verb]
 	if after == "" {
 		return verb
 	}

@@ -47,12 +47,13 @@ const SessionByKeyQuery = "SELECT " + sessionColumns + " FROM sessions s LEFT JO
 // the progress of the session's owner (ProgressOwner, written in SQL) and
 // the learner's lab switches come as JSON built by the database, so the
 // session's columns are not repeated once per line. The %s are the
-// dialect's JSON aggregates and the owner expression.
-const SessionStateQuery = "SELECT " + sessionColumns +
+// dialect's JSON aggregates and the owner expression. The record of the
+// session's last form POST, if any, comes by its primary key.
+const SessionStateQuery = "SELECT " + sessionColumns + ", x.data AS exchange" +
 	", (SELECT %s FROM cart_items c JOIN products p ON p.id = c.product_id WHERE c.user_id = s.user_id) AS cart" +
 	", (SELECT %s FROM lesson_progress lp WHERE lp.owner = %s) AS progress" +
 	", (SELECT %s FROM lab_modes m WHERE m.learner = s.learner) AS lab_modes" +
-	" FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.`key` = ?"
+	" FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN exchanges x ON x.session_key = s.`key` WHERE s.`key` = ?"
 
 var (
 	sessionStateSQLite = fmt.Sprintf(SessionStateQuery,
@@ -81,6 +82,7 @@ type SessionState struct {
 	Cart     []CartItem        // the user's saved cart; empty while anonymous
 	Progress []ProgressRow     // the rows of Session.ProgressOwner()
 	LabModes map[string]string // lab slug → mode, by learner
+	Exchange string            // the session's exchanges row (JSON): what its last form POST did
 }
 
 // SweepQuery deletes expired rows, by the expires_at index.
@@ -105,11 +107,12 @@ func (d *DB) SessionState(ctx context.Context, key string) (*SessionState, error
 		Cart     sql.NullString `db:"cart"`
 		Progress sql.NullString `db:"progress"`
 		LabModes sql.NullString `db:"lab_modes"`
+		Exchange sql.NullString `db:"exchange"`
 	}
 	if err := d.get(ctx, d.R, &row, d.SessionStateSQL(), key); err != nil {
 		return nil, err
 	}
-	st := &SessionState{Cart: []CartItem{}, LabModes: map[string]string{}}
+	st := &SessionState{Cart: []CartItem{}, LabModes: map[string]string{}, Exchange: row.Exchange.String}
 	if row.Cart.Valid && row.Cart.String != "" {
 		var lines []struct {
 			ProductID  int64  `json:"product_id"`

@@ -66,6 +66,7 @@ var NotCopied = map[string]string{
 	"schema_migrations": "each database records its own migrations",
 	"copy_runs":         "each target records the copies made into it",
 	"lab_sessions":      "attack-lab sessions are exercises of at most two hours; after a move the labs start afresh",
+	"exchanges":         "what a session's last form did, shown once on the next page; after a move it is simply not shown",
 }
 
 // TableByName finds a table of Tables.
