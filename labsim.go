@@ -154,10 +154,10 @@ var simSteps = map[string][]simStep{
 			return err
 		}},
 		{"Attacker plants it: the victim opens the link …/site?sid=ID (a forged ID is tried first)", func(ctx context.Context, a *app, l labs.Lab, r *simRun, _ *fiber.Ctx) error {
-			if _, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?sid="+ids.New()), nil); err != nil {
+			if _, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?mode="+string(r.Mode)+"&sid="+ids.New()), nil); err != nil {
 				return err
 			}
-			_, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?sid="+r.planted), nil)
+			_, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?mode="+string(r.Mode)+"&sid="+r.planted), nil)
 			return err
 		}},
 		{"Victim logs in as alice", func(ctx context.Context, a *app, l labs.Lab, r *simRun, _ *fiber.Ctx) error {

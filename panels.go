@@ -221,12 +221,12 @@ func (a *app) cart(c *fiber.Ctx) (*cartView, error) {
 }
 
 // describe turns a stored event into the strip's line, from package events'
-// table. A kind the table does not know (a flash cookie is the browser's to
-// send) shows as its name.
+// table. A kind the table does not know (a row from another version) still
+// gets a true sentence, never a raw name on screen.
 func describe(kind, detailJSON string) stripItem {
 	k, ok := events.Parse(kind)
 	if !ok {
-		return stripItem{Kind: kind, Text: kind, Tone: events.New}
+		return stripItem{Kind: kind, Text: "The server recorded a change to your session.", Tone: events.New}
 	}
 	d := map[string]string{}
 	json.Unmarshal([]byte(detailJSON), &d)

@@ -340,9 +340,9 @@ var table = [numKinds]Spec{
 		Fields: Fields{"from": nil, "to": nil},
 		Group:  GroupInstance,
 		Tone:   New,
-		// The strip has always shown the kind itself here; the dashboard
-		// and the lessons say the rest.
-		Say:     func(map[string]string) string { return "instance.changed" },
+		Say: func(d map[string]string) string {
+			return "Another server instance answered this time: " + d["to"] + " served this request, " + d["from"] + " the one before. Your session is the same row in the shared database, so either can serve you."
+		},
 		Trigger: true,
 	},
 	DBCopied: {

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var tagRe = regexp.MustCompile(`<[^>]*>`)
+
+// visibleText is a page's text as a reader sees it: tags (and the hooks in
+// their attributes) removed.
+func visibleText(body string) string { return tagRe.ReplaceAllString(body, "") }
+
+// The words on the panels are sentences a learner can trust: no raw event
+// names, no lesson text filled with a value that is not true yet, no "weak"
+// label on a defended lab, and no 404 for the browser's own /favicon.ico.
+func TestPanelWordsAreTrueSentences(t *testing.T) {
+	dbURL := freshDatabase(t, "sqlite")
+	srv := startServer(t, dbURL)
+
+	t.Run("no raw event name on screen", func(t *testing.T) {
+		for _, kind := range []string{"session.created", "session.refused", "session.rotated", "login.succeeded", "login.failed", "cart.added", "cart.updated", "cart.removed", "cart.merged", "logout", "session.ended", "note.added", "note.deleted", "csrf.refused", "lesson.step", "lesson.answered", "lesson.hint", "lesson.reset", "db.copied", "lab.mode", "lab.attack", "server.started", "instance.changed", "some.future.kind"} {
+			if it := describe(kind, `{}`); it.Text == "" || strings.Contains(it.Text, kind) {
+				t.Errorf("the strip shows %q for %s", it.Text, kind)
+			}
+		}
+		b := srv.newBrowser(t)
+		b.get("/")
+		other := startServer(t, dbURL, withInstance("right"))
+		b.srv = other
+		page := b.get("/")
+		if !strings.Contains(page.Body, `data-kind="instance.changed"`) {
+			t.Fatal("the second instance did not record the change of instance")
+		}
+		if strings.Contains(visibleText(page.Body), "instance.changed") {
+			t.Error("the page shows the raw event name instance.changed")
+		}
+		b.srv = srv
+	})
+
+	t.Run("lesson 4 before login", func(t *testing.T) {
+		b := srv.newBrowser(t)
+		text := visibleText(b.get("/lessons/logging-in").Body)
+		for _, lie := range []string{"to .", "owner changed", "Your ID now starts with"} {
+			if strings.Contains(text, lie) {
+				t.Errorf("before login, lesson 4 says %q", lie)
+			}
+		}
+		b.login("alice", "wonderland")
+		text = visibleText(b.get("/lessons/logging-in").Body)
+		for _, truth := range []string{"Right now your ID starts with " + prefix(b.sessionID())} {
+			if !strings.Contains(text, truth) {
+				t.Errorf("after login, lesson 4 does not say %q", truth)
+			}
+		}
+	})
+
+	t.Run("a defended lab is not called weak", func(t *testing.T) {
+		b := srv.newBrowser(t)
+		b.get("/")
+		b.setLabMode("fixation", "defended")
+		b.simulate("fixation", "all", nil)
+		text := visibleText(b.get("/lab/fixation").Body)
+		for _, lie := range []string{"(weak lab)", "deliberately weak"} {
+			if strings.Contains(text, lie) {
+				t.Errorf("the defended fixation lab says %q", lie)
+			}
+		}
+		if site := visibleText(b.get("/lab/fixation/site?mode=defended").Body); strings.Contains(site, "deliberately weak") {
+			t.Error("the defended lab site's banner says deliberately weak")
+		}
+	})
+
+	t.Run("favicon.ico", func(t *testing.T) {
+		r := srv.newBrowser(t).get("/favicon.ico")
+		if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "image/svg+xml") || !strings.Contains(r.Body, "<svg") {
+			t.Errorf("/favicon.ico: %d %s", r.Status, r.Header.Get("Content-Type"))
+		}
+	})
+}
