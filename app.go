@@ -54,7 +54,7 @@ type app struct {
 	products []db.Product
 	byID     map[int64]db.Product
 	tmo      atomic.Pointer[timeouts]
-	limiter  *loginLimiter
+	throttle *throttle // password guessing and sign-up limits (throttle.go)
 	hashes   *hashGate // bounds concurrent bcrypt work: cores − 1, queued
 	lessons  *lessons.Catalog
 	lastCopy *db.CopyRun // the `db copy` that filled this database, if any
@@ -82,13 +82,13 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 		now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	}
 	a := &app{
-		cfg:     cfg,
-		db:      database,
-		log:     logger,
-		now:     now,
-		boot:    newID()[:12],
-		limiter: newLoginLimiter(10, time.Minute),
-		hashes:  newHashGate(defaultHashSlots(), 3*time.Second),
+		cfg:      cfg,
+		db:       database,
+		log:      logger,
+		now:      now,
+		boot:     newID()[:12],
+		throttle: newThrottle(),
+		hashes:   newHashGate(defaultHashSlots(), 3*time.Second),
 	}
 	a.labs = labs.NewStore(database, func() time.Time { return a.now() })
 	a.sims = newSimRegistry()

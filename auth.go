@@ -28,24 +28,10 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 	if username == "" || password == "" || len(username) > 64 || len(password) > 256 {
 		return a.loginFailed(c, fiber.StatusBadRequest, username, next, "Enter a username and a password (at most 64 and 256 characters).")
 	}
-	now := a.now()
-	keys := []string{"user:" + strings.ToLower(username), "addr:" + c.IP()}
-	if blocked, wait := a.limiter.blocked(now, keys...); blocked {
-		secs := int(wait.Seconds()) + 1
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
-		return fiber.NewError(fiber.StatusTooManyRequests, "Too many failed logins for this account or from your address. Wait "+strconv.Itoa(secs)+" seconds and try again. (Throttling is how a server slows down password guessing.)")
-	}
-	user, err := a.authenticate(c.UserContext(), username, password)
+	user, err := a.checkPassword(c, username, password)
 	if errors.Is(err, db.ErrInvalidCredentials) {
-		a.limiter.fail(now, keys...)
 		a.recordNow(c, events.LoginFailed, map[string]string{"username": truncate(username, 64)})
 		return a.loginFailed(c, fiber.StatusUnauthorized, username, next, "That username and password do not match. Your session stays anonymous.")
-	}
-	var busy errBusy
-	if errors.As(err, &busy) {
-		secs := int(busy.Retry/time.Second) + 1
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
-		return fiber.NewError(fiber.StatusServiceUnavailable, "The server is busy checking other logins. Nothing was changed: try again in "+strconv.Itoa(secs)+" seconds.")
 	}
 	if err != nil {
 		return err
@@ -78,6 +64,39 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 	a.sessionCookie().set(c, newSessionID, 0)
 	a.log.Info("login", "user", user.Username, "key_prefix", prefix(state(c).sess.row.Key))
 	return a.redirect(c, next)
+}
+
+// checkPassword is every password check at login, the shop's and the lab
+// site's: the attempt is reserved under the throttle (throttle.go) before
+// bcrypt runs, then the hash runs through the gate. It answers the user, or
+// db.ErrInvalidCredentials (the attempt stays counted), or a *fiber.Error
+// that says when to retry: 429 when a limit is full, 503 when the hash queue
+// is too long (nothing was checked, so nothing is counted).
+func (a *app) checkPassword(c *fiber.Ctx, username, password string) (*db.User, error) {
+	addr := strings.Clone(c.IP()) // kept in the throttle's map past this request
+	r, wait, ok := a.throttle.reserve(a.now(), loginRules(username, addr)...)
+	if !ok {
+		return nil, tooMany(c, wait, "Too many login attempts for this account or from your address.")
+	}
+	user, err := a.authenticate(c.UserContext(), username, password)
+	if errors.Is(err, db.ErrInvalidCredentials) {
+		return nil, err
+	}
+	// A success is forgiven; so is a check that never ran.
+	a.throttle.release(r)
+	var busy errBusy
+	if errors.As(err, &busy) {
+		return nil, busyError(c, busy)
+	}
+	return user, err
+}
+
+// busyError is the 503 for a hash queue too long to join, with Retry-After
+// and a page that says how long.
+func busyError(c *fiber.Ctx, busy errBusy) error {
+	secs := strconv.Itoa(int((busy.Retry + time.Second - 1) / time.Second))
+	c.Set(fiber.HeaderRetryAfter, secs)
+	return fiber.NewError(fiber.StatusServiceUnavailable, "The server is busy checking other passwords. Nothing was changed: try again in "+secs+" seconds.")
 }
 
 // authenticate runs the bcrypt comparison through the hash gate: a burst of

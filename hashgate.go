@@ -19,6 +19,7 @@ type hashGate struct {
 	slots   chan struct{}
 	waiting atomic.Int64
 	avg     atomic.Int64 // moving average of one hash, in ns
+	ran     atomic.Int64 // hashes run since start: what a burst of guesses really cost
 	maxWait time.Duration
 }
 
@@ -56,6 +57,7 @@ func (g *hashGate) run(ctx context.Context, fn func() error) error {
 		return ctx.Err()
 	}
 	defer func() { <-g.slots }()
+	g.ran.Add(1)
 	start := time.Now()
 	done := make(chan error, 1)
 	go func() {

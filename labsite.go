@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -226,17 +225,10 @@ func (a *app) labSiteLogin(c *fiber.Ctx) error {
 		return a.renderLabSite(c, r, fiber.StatusBadRequest, "nosession")
 	}
 	// The lab logs in the shop's real accounts, so it shares the shop's
-	// throttle: a weak lab must not become an unthrottled password oracle.
-	now := a.now()
-	keys := []string{"user:" + strings.ToLower(username), "addr:" + c.IP()}
-	if blocked, wait := a.limiter.blocked(now, keys...); blocked {
-		secs := int(wait.Seconds()) + 1
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
-		return fiber.NewError(fiber.StatusTooManyRequests, "Too many failed logins for this account or from your address. Wait "+strconv.Itoa(secs)+" seconds and try again.")
-	}
-	user, err := a.authenticate(c.UserContext(), username, password)
+	// password check and its throttle: a weak lab must not become an
+	// unthrottled password oracle.
+	user, err := a.checkPassword(c, username, password)
 	if errors.Is(err, db.ErrInvalidCredentials) {
-		a.limiter.fail(now, keys...)
 		r.change("Login failed: the lab session stays anonymous.")
 		return a.renderLabSite(c, r, fiber.StatusUnauthorized, "home")
 	}

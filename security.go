@@ -2,8 +2,6 @@ package main
 
 import (
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -29,56 +27,4 @@ func setSecurityHeaders(c *fiber.Ctx) {
 		// Pages show session state: never keep them in a cache.
 		h.Set("Cache-Control", "no-store")
 	}
-}
-
-// loginLimiter counts failed logins per key (a username, a client address)
-// in a sliding window. It lives in memory: each instance counts its own.
-type loginLimiter struct {
-	mu     sync.Mutex
-	limit  int
-	window time.Duration
-	fails  map[string][]time.Time
-}
-
-func newLoginLimiter(limit int, window time.Duration) *loginLimiter {
-	return &loginLimiter{limit: limit, window: window, fails: map[string][]time.Time{}}
-}
-
-// blocked reports whether any key is over the limit, and when to retry.
-func (l *loginLimiter) blocked(now time.Time, keys ...string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		ts := l.prune(k, now)
-		if len(ts) >= l.limit {
-			return true, ts[0].Add(l.window).Sub(now)
-		}
-	}
-	return false, 0
-}
-
-func (l *loginLimiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) > 100_000 { // a flood of made-up usernames cannot grow memory without bound
-		l.fails = map[string][]time.Time{}
-	}
-	for _, k := range keys {
-		l.fails[k] = append(l.prune(k, now), now)
-	}
-}
-
-func (l *loginLimiter) prune(k string, now time.Time) []time.Time {
-	ts := l.fails[k]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.window {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, k)
-		return nil
-	}
-	l.fails[k] = ts
-	return ts
 }
