@@ -55,7 +55,7 @@ type app struct {
 	byID     map[int64]db.Product
 	tmo      atomic.Pointer[timeouts]
 	throttle *throttle // password guessing and sign-up limits (throttle.go)
-	hashes   *hashGate // bounds concurrent bcrypt work: cores − 1, queued
+	hashes   *hashGate // bounds concurrent bcrypt work: one per core, queued
 	lessons  *lessons.Catalog
 	lastCopy *db.CopyRun // the `db copy` that filled this database, if any
 	fiber    *fiber.App
@@ -88,7 +88,7 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 		now:      now,
 		boot:     newID()[:12],
 		throttle: newThrottle(),
-		hashes:   newHashGate(defaultHashSlots(), 3*time.Second),
+		hashes:   newHashGate(defaultHashSlots(), hashMaxWait),
 	}
 	a.labs = labs.NewStore(database, func() time.Time { return a.now() })
 	a.sims = newSimRegistry()

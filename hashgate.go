@@ -10,10 +10,12 @@ import (
 // hashGate bounds how many password hashes run at once. bcrypt is slow on
 // purpose (about 60 ms of a core here): thirty students pressing "Log in" in
 // the same second would otherwise take every core and stall every page view.
-// At most cores − 1 hashes run at once, each on a thread of its own whose
+// As many hashes as cores run at once, each on a thread of its own whose
 // OS priority is lowered, so the kernel runs page views first and hashes
-// with what is left; logins queue for a slot, and a login whose predicted
-// wait is too long is turned away at once with a clear "busy, retry in N s"
+// with what is left: a login uses every idle cycle without slowing a page.
+// Logins queue for a slot; one whose predicted wait is past maxWait (10 s
+// in the server: a person waits a few seconds, a "try again" page costs
+// them more) is turned away at once with a clear "busy, retry in N s"
 // rather than left to time out.
 type hashGate struct {
 	slots   chan struct{}
@@ -34,8 +36,14 @@ func newHashGate(slots int, maxWait time.Duration) *hashGate {
 	return g
 }
 
-// defaultHashSlots is one fewer than the cores, and at least one.
-func defaultHashSlots() int { return max(1, runtime.NumCPU()-1) }
+// defaultHashSlots is one per core. Measured on 2 cores with 128 learners
+// (README, "Performance and limits"), cores − 1 slots left a core idle
+// while logins queued; at a lowered priority the hashes take only what
+// page views leave.
+func defaultHashSlots() int { return max(1, runtime.NumCPU()) }
+
+// hashMaxWait is the longest predicted queue a login joins.
+const hashMaxWait = 10 * time.Second
 
 // run waits for a slot and runs fn in it, unless the predicted wait is past
 // maxWait (errBusy at once) or no slot came free within maxWait.
