@@ -18,7 +18,8 @@ import (
 // them more) is turned away at once with a clear "busy, retry in N s"
 // rather than left to time out.
 type hashGate struct {
-	slots   chan struct{}
+	free    chan int       // the slots not in use, by index
+	started []atomic.Int64 // when slot i's hash began (Unix ns), 0 while free
 	waiting atomic.Int64
 	avg     atomic.Int64 // moving average of one hash, in ns
 	ran     atomic.Int64 // hashes run since start: what a burst of guesses really cost
@@ -31,9 +32,27 @@ type errBusy struct{ Retry time.Duration }
 func (e errBusy) Error() string { return "login queue full" }
 
 func newHashGate(slots int, maxWait time.Duration) *hashGate {
-	g := &hashGate{slots: make(chan struct{}, max(1, slots)), maxWait: maxWait}
+	n := max(1, slots)
+	g := &hashGate{free: make(chan int, n), started: make([]atomic.Int64, n), maxWait: maxWait}
+	for i := range n {
+		g.free <- i
+	}
 	g.avg.Store(int64(80 * time.Millisecond))
 	return g
+}
+
+// perHash is what one hash is expected to take now: the moving average,
+// or longer when a hash running now has already taken longer. A storm
+// arrives faster than hashes finish, so the average alone learns of a
+// loaded machine only after admitting a queue it cannot serve.
+func (g *hashGate) perHash(now time.Time) time.Duration {
+	d := time.Duration(g.avg.Load())
+	for i := range g.started {
+		if t := g.started[i].Load(); t != 0 {
+			d = max(d, now.Sub(time.Unix(0, t)))
+		}
+	}
+	return d
 }
 
 // defaultHashSlots is one per core. Measured on 2 cores with 128 learners
@@ -46,27 +65,36 @@ func defaultHashSlots() int { return max(1, runtime.NumCPU()) }
 const hashMaxWait = 10 * time.Second
 
 // run waits for a slot and runs fn in it, unless the predicted wait is past
-// maxWait (errBusy at once) or no slot came free within maxWait.
+// maxWait: then errBusy at once, before the person has waited at all. A
+// login admitted waits its turn even when the machine turns out slower than
+// predicted: refusing it after seconds in the queue would cost the person
+// more than the rest of the wait (only a queue stalled past 3 × maxWait
+// gives up).
 func (g *hashGate) run(ctx context.Context, fn func() error) error {
 	n := g.waiting.Add(1)
 	defer g.waiting.Add(-1)
 	// Everyone queued, plus this one, shares the slots.
-	predicted := time.Duration(n) * time.Duration(g.avg.Load()) / time.Duration(cap(g.slots))
+	predicted := time.Duration(n) * g.perHash(time.Now()) / time.Duration(len(g.started))
 	if predicted > g.maxWait {
 		return errBusy{Retry: predicted}
 	}
-	t := time.NewTimer(g.maxWait)
+	t := time.NewTimer(3 * g.maxWait)
 	defer t.Stop()
+	var slot int
 	select {
-	case g.slots <- struct{}{}:
+	case slot = <-g.free:
 	case <-t.C:
-		return errBusy{Retry: g.maxWait / 2} // never started: nothing happened
+		return errBusy{Retry: g.maxWait} // never started: nothing happened
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-g.slots }()
-	g.ran.Add(1)
 	start := time.Now()
+	g.started[slot].Store(start.UnixNano())
+	defer func() {
+		g.started[slot].Store(0)
+		g.free <- slot
+	}()
+	g.ran.Add(1)
 	done := make(chan error, 1)
 	go func() {
 		// A thread of its own at a lower priority; the goroutine ends
@@ -78,10 +106,12 @@ func (g *hashGate) run(ctx context.Context, fn func() error) error {
 	}()
 	err := <-done
 	d := int64(time.Since(start))
-	// An exponentially weighted average (1/8 new) follows the machine.
+	// An exponentially weighted average (1/4 new) follows the machine
+	// within a few hashes: the prediction must learn a loaded machine's
+	// pace before it admits a queue it cannot serve.
 	for {
 		old := g.avg.Load()
-		if g.avg.CompareAndSwap(old, old+(d-old)/8) {
+		if g.avg.CompareAndSwap(old, old+(d-old)/4) {
 			break
 		}
 	}

@@ -56,3 +56,27 @@ func TestHashGateRunsAtMostSlotsAtOnce(t *testing.T) {
 		t.Fatalf("%d hashes ran at once, want at most 2", peak)
 	}
 }
+
+// A storm arrives faster than hashes finish: a hash running far longer than
+// the average (a loaded machine) must count in the prediction at once, so
+// the next login is told to come back instead of joining a queue that
+// cannot be served within maxWait.
+func TestHashGatePredictsFromAHashStillRunning(t *testing.T) {
+	g := newHashGate(1, time.Second)
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go g.run(context.Background(), func() error { close(started); <-release; return nil })
+	defer close(release)
+	<-started
+	g.started[0].Store(time.Now().Add(-2 * time.Second).UnixNano()) // running for 2 s already
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err := g.run(ctx, func() error { return nil })
+	var busy errBusy
+	if !errors.As(err, &busy) {
+		t.Fatalf("run = %v, want errBusy at once", err)
+	}
+	if busy.Retry < 2*time.Second {
+		t.Errorf("Retry = %v, want at least the 2 s the running hash has taken", busy.Retry)
+	}
+}
