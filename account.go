@@ -21,6 +21,12 @@ type deviceView struct {
 }
 
 func (a *app) accountShow(c *fiber.Ctx) error {
+	return a.accountFailed(c, fiber.StatusOK, "")
+}
+
+// accountFailed shows the account page with msg beside the password form
+// (none: the plain page).
+func (a *app) accountFailed(c *fiber.Ctx, status int, msg string) error {
 	rs := state(c)
 	rows, err := a.db.SessionsOfUser(c.UserContext(), rs.sess.userID(), a.now())
 	if err != nil {
@@ -30,7 +36,7 @@ func (a *app) accountShow(c *fiber.Ctx) error {
 	for _, r := range rows {
 		devices = append(devices, deviceView{Key: r.Key[:keyRefLen], KeyPrefix: prefix(r.Key), UserAgent: browserName(r.UserAgent), Instance: r.Instance, Current: r.Key == rs.sess.row.Key, Session: r})
 	}
-	return a.render(c, fiber.StatusOK, "account", "Your account", fiber.Map{"Devices": devices})
+	return a.render(c, status, "account", "Your account", fiber.Map{"Devices": devices, "Error": msg, "PasswordRule": passwordRule, "PasswordMin": passwordMin, "PasswordMax": passwordMax})
 }
 
 // accountEndSession ends one of the user's own sessions (a lost phone).

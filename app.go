@@ -27,6 +27,7 @@ type config struct {
 	InstructorToken string
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
+	Signup          bool   // learners may create accounts (/signup); off on a public server
 	Dev             bool   // reload templates from disk on every render
 	LessonsDir      string // lesson files on disk instead of the embedded ones
 

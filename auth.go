@@ -36,10 +36,28 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := a.logIn(c, "login", func(context.Context, *db.Tx) (*db.User, error) { return user, nil }); err != nil {
+		return err
+	}
+	return a.redirect(c, next)
+}
+
+// logIn makes this session the user's, at login and at sign-up alike: in one
+// transaction the ID rotates (the old row is deleted: a planted ID is worth
+// nothing after), the user is set and the anonymous cart merges into the
+// account. account runs first inside the transaction: login has the user
+// already, sign-up creates the account there, so a name taken meanwhile
+// leaves nothing behind. why ("login", "signup") is what the strip names.
+func (a *app) logIn(c *fiber.Ctx, why string, account func(context.Context, *db.Tx) (*db.User, error)) error {
 	var newSessionID string
-	err = a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
+	var user *db.User
+	err := a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
 		rs := state(c)
-		id, err := a.rotate(ctx, c, tx, s, user.ID)
+		var err error
+		if user, err = account(ctx, tx); err != nil {
+			return err
+		}
+		id, err := a.rotate(ctx, c, tx, s, user.ID, why)
 		if err != nil {
 			return err
 		}
@@ -62,8 +80,8 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 	}
 	state(c).id = newSessionID
 	a.sessionCookie().set(c, newSessionID, 0)
-	a.log.Info("login", "user", user.Username, "key_prefix", prefix(state(c).sess.row.Key))
-	return a.redirect(c, next)
+	a.log.Info(why, "user", user.Username, "key_prefix", prefix(state(c).sess.row.Key))
+	return nil
 }
 
 // checkPassword is every password check at login, the shop's and the lab

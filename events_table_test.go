@@ -39,6 +39,13 @@ func TestEveryRecordedEventIsInTheTable(t *testing.T) {
 		}
 		s.newBrowser(t).login("alice", "wonderland")
 		b.submit("/account/sessions/end-others", nil)
+		newcomer := s.newBrowser(t)
+		if r := newcomer.signup("tourist", "tour password"); r.Status != http.StatusSeeOther {
+			t.Fatalf("sign-up: %d", r.Status)
+		}
+		if r := newcomer.submit("/account/password", url.Values{"current_password": {"tour password"}, "new_password": {"new tour password"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("password change: %d", r.Status)
+		}
 
 		seen := map[events.Kind]bool{}
 		l, ok := s.app.lessons.Lesson("logging-in")

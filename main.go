@@ -78,7 +78,7 @@ func checkEnv() error {
 			}
 		}
 	}
-	for _, k := range []string{"SECURE_COOKIES", "DEV"} {
+	for _, k := range []string{"SECURE_COOKIES", "DEV", "SIGNUP"} {
 		switch strings.ToLower(os.Getenv(k)) {
 		case "", "1", "true", "yes", "0", "false", "no":
 		default:
@@ -91,6 +91,12 @@ func checkEnv() error {
 func envBool(name string) bool {
 	v := strings.ToLower(os.Getenv(name))
 	return v == "1" || v == "true" || v == "yes"
+}
+
+// envBoolOn is envBool for a setting that is on unless turned off.
+func envBoolOn(name string) bool {
+	v := strings.ToLower(os.Getenv(name))
+	return v != "0" && v != "false" && v != "no"
 }
 
 // serveFlags parses the server's flags; each has an environment variable.
@@ -108,6 +114,7 @@ func serveFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("IDLE_TIMEOUT", cfg.IdleTimeout), "end a session unused this long [IDLE_TIMEOUT]")
 	fs.DurationVar(&cfg.AbsoluteTimeout, "absolute-timeout", envDuration("ABSOLUTE_TIMEOUT", cfg.AbsoluteTimeout), "end any session this long after login or creation [ABSOLUTE_TIMEOUT]")
 	fs.StringVar(&cfg.LessonsDir, "lessons", env("LESSONS_DIR", ""), "load the lessons from this folder of lesson files instead of the built-in ones (copy lessons/content and edit; see lessons/FORMAT.md) [LESSONS_DIR]")
+	fs.BoolVar(&cfg.Signup, "signup", envBoolOn("SIGNUP"), "let learners create their own accounts at /signup; -signup=false on a public server [SIGNUP=0]")
 	fs.BoolVar(&cfg.Dev, "dev", envBool("DEV"), "reload templates from ./views on every request [DEV=1]")
 	// Classroom.
 	fs.StringVar(&cfg.JoinURL, "join-url", env("JOIN_URL", ""), "the address students open, shown with a QR code on the instructor's dashboard (default: the dashboard's own address) [JOIN_URL]")

@@ -21,6 +21,7 @@ type page struct {
 	Strip    []stripItem
 	Last     *exchangeView // the form POST that redirected here, if any
 	Lesson   *lessonBanner
+	Signup   bool // the server offers /signup: the header and the login page link to it
 }
 
 // Current is the nav link's aria-current for a section of the site: "page"
@@ -65,6 +66,7 @@ func (a *app) pageData(c *fiber.Ctx, title string) (*page, error) {
 		Strip:    a.strip(rs),
 		Last:     a.lastExchange(c),
 		Lesson:   a.lessonBanner(rs),
+		Signup:   a.cfg.Signup,
 	}
 	if rs.sess != nil {
 		p.User = rs.sess.username()

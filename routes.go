@@ -33,6 +33,11 @@ func (a *app) routes() {
 	userPage := func(h ...fiber.Handler) []fiber.Handler {
 		return page(append([]fiber.Handler{a.requireUser}, h...)...)
 	}
+	// signup: a page, unless the server runs with -signup=false (then a 404
+	// that says so, before any session is issued).
+	signup := func(h fiber.Handler) []fiber.Handler {
+		return append([]fiber.Handler{a.signupOpen}, page(h)...)
+	}
 	// api: reads the session but never issues one ("session": null without).
 	api := func(h fiber.Handler) []fiber.Handler {
 		return []fiber.Handler{a.withExistingSession, h}
@@ -45,8 +50,11 @@ func (a *app) routes() {
 	f.Get("/cart", page(a.cartShow)...)
 	f.Get("/login", page(a.loginShow)...)
 	f.Post("/login", page(a.loginPost)...)
+	f.Get("/signup", signup(a.signupShow)...)
+	f.Post("/signup", signup(a.signupPost)...)
 	f.Post("/logout", page(a.logoutPost)...)
 	f.Get("/account", userPage(a.accountShow)...)
+	f.Post("/account/password", userPage(a.accountPassword)...)
 	f.Post("/account/sessions/end", userPage(a.accountEndSession)...)
 	f.Post("/account/sessions/end-others", userPage(a.accountEndOthers)...)
 	f.Get("/notes", userPage(a.notesShow)...)

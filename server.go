@@ -27,6 +27,7 @@ func defaultConfig() config {
 		IdleTimeout:     30 * time.Minute,
 		AbsoluteTimeout: 8 * time.Hour,
 		SweepEvery:      time.Minute,
+		Signup:          true,
 	}
 }
 

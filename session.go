@@ -287,12 +287,14 @@ func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *se
 	return nil
 }
 
-// rotate replaces the session's ID at login: a new row under a new key takes
-// the data (cart), the learner, a fresh CSRF token and the user; the old row
-// is deleted, and an anonymous learner's progress joins the account's. An ID an attacker planted before login is worth nothing after it:
+// rotate replaces the session's ID at login (and at sign-up, and when the
+// password changes; why says which): a new row under a new key takes the
+// data (cart), the learner, a fresh CSRF token and the user; the old row is
+// deleted, and an anonymous learner's progress joins the account's. An ID an
+// attacker planted before login is worth nothing after it:
 // this is the defence against session fixation.
 // https://owasp.org/www-community/attacks/Session_fixation
-func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, userID int64) (newIDValue string, err error) {
+func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, userID int64, why string) (newIDValue string, err error) {
 	rs := state(c)
 	oldKey, oldOwner := s.row.Key, s.row.ProgressOwner()
 	id := newID()
@@ -317,7 +319,7 @@ func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, u
 	}
 	// old_key: the hashed key's prefix, so the instructor's table can show
 	// the row's key changing (old → new) without ever seeing a cookie.
-	rs.record(events.SessionRotated, map[string]string{"old": prefix(rs.id), "new": prefix(id), "why": "login", "old_key": prefix(oldKey)})
+	rs.record(events.SessionRotated, map[string]string{"old": prefix(rs.id), "new": prefix(id), "why": why, "old_key": prefix(oldKey)})
 	return id, nil
 }
 

@@ -3,10 +3,15 @@ package db
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"golang.org/x/crypto/bcrypt"
 )
+
+// ErrUsernameTaken: an account with exactly this name exists.
+var ErrUsernameTaken = errors.New("username taken")
 
 // User is an account. PasswordHash is bcrypt and never leaves this package's callers' memory.
 type User struct {
@@ -22,10 +27,10 @@ type User struct {
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
 
 // UserByName returns the user whose name is exactly username, or
-// ErrNotFound. The comparison is made again in Go: MariaDB's default
-// collation (utf8mb4_unicode_ci) is case-, accent- and width-insensitive and
-// pads trailing spaces, so WHERE username = 'ALICE' (or 'alicé', or
-// full-width 'ａｌｉｃｅ') finds alice there.
+// ErrNotFound. The column compares by bytes on both dialects (migration
+// 0007 gives it a binary collation on MariaDB, whose default is case-,
+// accent- and width-insensitive); the comparison is made again in Go so a
+// database not yet migrated cannot match 'ALICE' to alice.
 func (d *DB) UserByName(ctx context.Context, username string) (*User, error) {
 	var u User
 	if err := d.get(ctx, d.R, &u, `SELECT id, username, password_hash, created_at FROM users WHERE username = ?`, username); err != nil {
@@ -53,4 +58,48 @@ func (d *DB) Authenticate(ctx context.Context, username, password string) (*User
 		return nil, ErrInvalidCredentials
 	}
 	return u, nil
+}
+
+// CreateUser adds an account with an already computed bcrypt hash, in the
+// transaction that logs it in; ErrUsernameTaken when the exact name exists
+// (the unique index decides, so two sign-ups racing for a name get one
+// account and one clear refusal).
+func (tx *Tx) CreateUser(ctx context.Context, username, passwordHash string, now time.Time) (*User, error) {
+	r, err := tx.exec(ctx, `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)`, username, passwordHash, now)
+	if isUniqueViolation(err) {
+		return nil, ErrUsernameTaken
+	}
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.LastInsertId()
+	if err != nil {
+		return nil, err
+	}
+	return &User{ID: id, Username: username, PasswordHash: passwordHash, CreatedAt: now}, nil
+}
+
+// SetPasswordHash replaces a user's password hash.
+func (tx *Tx) SetPasswordHash(ctx context.Context, userID int64, passwordHash string) error {
+	r, err := tx.exec(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, userID)
+	if err != nil {
+		return err
+	}
+	if rowsAffected(r) != 1 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// isUniqueViolation: MariaDB's duplicate-key error, or SQLite's UNIQUE
+// constraint failure.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1062
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }

@@ -33,6 +33,8 @@ const (
 	LoginFailed
 	LoginSucceeded
 	Logout
+	AccountCreated
+	PasswordChanged
 	CSRFRefused
 	CartAdded
 	CartUpdated
@@ -103,6 +105,9 @@ type Spec struct {
 	Trigger bool
 }
 
+// rotatedAt names the moment of a session.rotated event in the strip.
+var rotatedAt = map[string]string{"login": "login", "signup": "sign-up", "password": "password change"}
+
 // Closed value sets shared by several kinds.
 var (
 	dialects = []string{"sqlite", "mariadb"}
@@ -151,21 +156,25 @@ var table = [numKinds]Spec{
 	},
 	SessionRotated: {
 		Name:   "session.rotated",
-		Fields: Fields{"old": nil, "new": nil, "why": {"login"}, "old_key": nil},
+		Fields: Fields{"old": nil, "new": nil, "why": {"login", "signup", "password"}, "old_key": nil},
 		Group:  GroupLogin,
 		Tone:   New,
 		Say: func(d map[string]string) string {
-			return "ID rotated at login: " + d["old"] + "… → " + d["new"] + "…. The old row was deleted, so a planted ID is now worthless."
+			return "ID rotated at " + rotatedAt[d["why"]] + ": " + d["old"] + "… → " + d["new"] + "…. The old row was deleted, so a planted ID is now worthless."
 		},
 		Trigger: true,
 	},
 	SessionEnded: {
 		Name:   "session.ended",
-		Fields: Fields{"by": {"account"}, "count": nil, "username": nil, "prefix": nil},
+		Fields: Fields{"by": {"account", "password"}, "count": nil, "username": nil, "prefix": nil},
 		Group:  GroupLogin,
 		Tone:   Gone,
 		Say: func(d map[string]string) string {
-			return "Ended " + d["count"] + " other session(s) of " + d["username"] + ": those rows are deleted, those browsers are logged out."
+			why := ""
+			if d["by"] == "password" {
+				why = " because the password changed"
+			}
+			return "Ended " + d["count"] + " other session(s) of " + d["username"] + why + ": those rows are deleted, those browsers are logged out."
 		},
 		Trigger: true,
 	},
@@ -196,6 +205,26 @@ var table = [numKinds]Spec{
 		Tone:   Gone,
 		Say: func(map[string]string) string {
 			return "Logged out: session row deleted and the cookie expired. Replaying the old cookie now gets nothing."
+		},
+		Trigger: true,
+	},
+	AccountCreated: {
+		Name:   "account.created",
+		Fields: Fields{"username": nil},
+		Group:  GroupLogin,
+		Tone:   Good,
+		Say: func(d map[string]string) string {
+			return "Account created: a users row for " + d["username"] + " with a bcrypt hash of the password (never the password itself)."
+		},
+		Trigger: true,
+	},
+	PasswordChanged: {
+		Name:   "password.changed",
+		Fields: Fields{"username": nil},
+		Group:  GroupLogin,
+		Tone:   Good,
+		Say: func(d map[string]string) string {
+			return "Password changed for " + d["username"] + ": the users row holds a new bcrypt hash."
 		},
 		Trigger: true,
 	},

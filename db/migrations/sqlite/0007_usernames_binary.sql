@@ -1,0 +1,3 @@
+-- Usernames compare by exact bytes: SQLite's TEXT columns already use the
+-- BINARY collation, so only MariaDB's column changes (see the mariadb file of
+-- this number). Kept so both dialects share one list of versions.
