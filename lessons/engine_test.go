@@ -263,9 +263,9 @@ func TestReportMatchesTheAPIProgressContract(t *testing.T) {
 }
 
 func TestEventKindsAreTheOnesTheWebLayerEmits(t *testing.T) {
-	want := []string{"cart.added", "cart.merged", "cart.removed", "cart.updated", "csrf.refused", "db.copied",
+	want := []string{"account.created", "cart.added", "cart.merged", "cart.removed", "cart.updated", "csrf.refused", "db.copied",
 		"instance.changed", "lab.attack", "lab.mode", "login.failed", "login.succeeded", "logout", "note.added", "note.deleted",
-		"request", "server.started", "session.created", "session.ended", "session.refused", "session.rotated"}
+		"password.changed", "request", "server.started", "session.created", "session.ended", "session.refused", "session.rotated"}
 	if got := EventKinds(); !slices.Equal(got, want) {
 		t.Errorf("EventKinds = %v\nwant %v", got, want)
 	}
