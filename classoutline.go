@@ -16,7 +16,7 @@ type lessonChart struct {
 }
 
 // stepBar is one step: Done learners out of the class. The bar is an SVG
-// rect whose width attribute is Pct of a 100-unit box: the CSP allows no
+// rect whose height attribute is Pct of a 100-unit cell: the CSP allows no
 // inline style, and an attribute needs none.
 type stepBar struct {
 	ID    string `json:"id"`
@@ -24,6 +24,7 @@ type stepBar struct {
 	Label string `json:"label"` // "3. Log in as alice"
 	Done  int    `json:"done"`
 	Pct   int    `json:"pct"`
+	Y     int    `json:"-"` // 100 - Pct: the bar fills its cell from the bottom
 	Key   string `json:"key"`
 }
 
@@ -44,6 +45,7 @@ func (a *app) classProgress(learners map[string]map[string]bool) []lessonChart {
 			if total > 0 {
 				b.Pct = b.Done * 100 / total
 			}
+			b.Y = 100 - b.Pct
 			lc.Steps = append(lc.Steps, b)
 		}
 		for _, done := range learners {

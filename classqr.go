@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	qrcode "github.com/yeqown/go-qrcode/v2"
@@ -44,14 +46,75 @@ func qrSVG(text string) ([]byte, error) {
 
 // instructorQR serves the join address as a QR code.
 func (a *app) instructorQR(c *fiber.Ctx) error {
-	join := a.cfg.JoinURL
-	if join == "" {
-		join = c.BaseURL() + "/"
-	}
-	b, err := qrSVG(join)
+	b, err := qrSVG(a.joinBox().URL)
 	if err != nil {
 		return fmt.Errorf("qr code: %w", err)
 	}
 	c.Set(fiber.HeaderContentType, "image/svg+xml")
 	return c.Send(b)
+}
+
+// joinInfo is what the join box shows: the address students open and, when
+// they cannot reach it, why and what to do instead.
+type joinInfo struct {
+	URL       string
+	Reachable bool   // false: the server listens on loopback only
+	Fix       string // the -addr that would let the room in
+}
+
+// joinBox works out the join address from the configuration and the
+// listener, never from the request: a Host header is the client's word
+// (and a forged one must not end up in a QR code on the projector).
+// -join-url wins; a server listening on every interface offers this
+// machine's LAN address (localhost on a phone is the phone); one listening
+// on loopback only is unreachable from the room, and the box says so.
+func (a *app) joinBox() joinInfo {
+	if a.cfg.JoinURL != "" {
+		return joinInfo{URL: a.cfg.JoinURL, Reachable: true}
+	}
+	listen := a.cfg.Addr
+	if b := a.baseURL.Load(); b != nil && *b != "" {
+		listen = strings.TrimPrefix(*b, "http://") // the port actually bound (":0" in tests)
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		port = "8080"
+	}
+	host, _, _ := net.SplitHostPort(a.cfg.Addr)
+	ip := net.ParseIP(host)
+	switch {
+	case host == "" || ip != nil && ip.IsUnspecified():
+		if lan := lanAddress(); lan != nil {
+			return joinInfo{URL: "http://" + net.JoinHostPort(lan.String(), port) + "/", Reachable: true}
+		}
+		// No network at all: only this machine can join.
+		return joinInfo{URL: "http://" + net.JoinHostPort("127.0.0.1", port) + "/", Fix: "connect this machine to the room's network"}
+	case host == "localhost" || ip != nil && ip.IsLoopback():
+		return joinInfo{URL: "http://" + net.JoinHostPort(host, port) + "/", Fix: "-addr " + net.JoinHostPort("0.0.0.0", port)}
+	}
+	return joinInfo{URL: "http://" + net.JoinHostPort(host, port) + "/", Reachable: true}
+}
+
+// lanAddress is this machine's first non-loopback interface address (IPv4
+// first: that is what a classroom's Wi-Fi hands out and a phone can type),
+// or nil when it has none.
+func lanAddress() net.IP {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var v6 net.IP
+	for _, ad := range addrs {
+		ipn, ok := ad.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() || ipn.IP.IsUnspecified() {
+			continue
+		}
+		if v4 := ipn.IP.To4(); v4 != nil {
+			return v4
+		}
+		if v6 == nil {
+			v6 = ipn.IP
+		}
+	}
+	return v6
 }

@@ -141,32 +141,69 @@ const (
 	maxTimeout = 30 * 24 * time.Hour
 )
 
+// timeoutsForm is the timeouts control as the instructor left it: the
+// values typed, an error beside a field, or a preview awaiting confirmation.
+type timeoutsForm struct {
+	Idle, Absolute       string // as typed (or the current values)
+	IdleErr, AbsoluteErr string
+	Reset                bool // back to the flags' values
+	Preview              bool // valid values, not yet applied
+	Ending, Live         int  // what the preview says: sessions ended of those live
+}
+
 // classTimeouts changes the class's idle and absolute timeouts (the expiry
-// lab), or with reset=1 goes back to the flags' values. Every instance
-// picks the change up from the settings table.
+// lab), or with reset=1 goes back to the flags' values. It takes two
+// steps: the first answers with the dashboard saying how many live
+// sessions the new values would end at once (counted by the database) and
+// asking to confirm; the second, with confirm=1, applies them. A value that
+// is not a timeout comes back beside its field and changes nothing. Every
+// instance picks the change up from the settings table.
 func (a *app) classTimeouts(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	args := c.Request().PostArgs()
-	reset := string(args.Peek("reset")) == "1"
-	var idle, abs time.Duration
-	if !reset {
+	f := &timeoutsForm{
+		Idle:     truncate(string(args.Peek("idle")), 40),
+		Absolute: truncate(string(args.Peek("absolute")), 40),
+		Reset:    string(args.Peek("reset")) == "1",
+	}
+	idle, abs := a.cfg.IdleTimeout, a.cfg.AbsoluteTimeout
+	if f.Reset {
+		f.Idle, f.Absolute = shortDuration(idle), shortDuration(abs)
+	} else {
 		var err error
-		if idle, err = parseTimeout(string(args.Peek("idle"))); err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "Idle timeout: "+err.Error()+" Nothing was changed.")
+		if idle, err = parseTimeout(f.Idle); err != nil {
+			f.IdleErr = err.Error() + " Nothing was changed."
 		}
-		if abs, err = parseTimeout(string(args.Peek("absolute"))); err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "Absolute timeout: "+err.Error()+" Nothing was changed.")
+		if abs, err = parseTimeout(f.Absolute); err != nil {
+			f.AbsoluteErr = err.Error() + " Nothing was changed."
 		}
+		if f.IdleErr != "" || f.AbsoluteErr != "" {
+			return a.renderDashboard(c, fiber.StatusBadRequest, f)
+		}
+		f.Idle, f.Absolute = shortDuration(idle), shortDuration(abs)
+	}
+	if string(args.Peek("confirm")) != "1" {
+		l := a.liveness()
+		ending, err := a.db.CountSessionsEnding(ctx, l, idle, abs)
+		if err != nil {
+			return fmt.Errorf("timeouts preview: %w", err)
+		}
+		live, err := a.db.CountLiveSessions(ctx, l)
+		if err != nil {
+			return fmt.Errorf("timeouts preview: %w", err)
+		}
+		f.Preview, f.Ending, f.Live = true, ending, live.Live
+		return a.renderDashboard(c, fiber.StatusOK, f)
 	}
 	err := a.db.InTx(ctx, func(tx *db.Tx) error {
-		if reset {
+		if f.Reset {
 			if err := tx.DeleteSetting(ctx, settingIdle); err != nil {
 				return err
 			}
 			if err := tx.DeleteSetting(ctx, settingAbsolute); err != nil {
 				return err
 			}
-			return a.classEvent(ctx, tx, events.ClassTimeouts, map[string]string{"idle": a.cfg.IdleTimeout.String(), "absolute": a.cfg.AbsoluteTimeout.String(), "reset": "1"})
+			return a.classEvent(ctx, tx, events.ClassTimeouts, map[string]string{"idle": idle.String(), "absolute": abs.String(), "reset": "1"})
 		}
 		if err := tx.PutSetting(ctx, settingIdle, idle.String(), a.now()); err != nil {
 			return err

@@ -291,7 +291,7 @@ func TestClassControlsEmptyTheTables(t *testing.T) {
 		if n := count(t, s, "SELECT COUNT(*) FROM settings"); n != 0 {
 			t.Errorf("refused timeouts wrote %d settings", n)
 		}
-		if r := ins.post("/instructor/timeouts", url.Values{"csrf_token": {csrf}, "idle": {"1m"}, "absolute": {"2h"}}); r.Status != http.StatusSeeOther {
+		if r := ins.post("/instructor/timeouts", url.Values{"csrf_token": {csrf}, "idle": {"1m"}, "absolute": {"2h"}, "confirm": {"1"}}); r.Status != http.StatusSeeOther {
 			t.Fatalf("timeouts: status %d\n%s", r.Status, r.Body)
 		}
 		if got := s.app.timeouts(); got.Idle != time.Minute || got.Absolute != 2*time.Hour {
@@ -303,7 +303,7 @@ func TestClassControlsEmptyTheTables(t *testing.T) {
 		if r := bob.get("/account"); r.Status != http.StatusSeeOther {
 			t.Errorf("bob idle 61 s with a 1 min idle timeout: /account status %d, want 303", r.Status)
 		}
-		if r := ins.post("/instructor/timeouts", url.Values{"csrf_token": {csrf}, "reset": {"1"}}); r.Status != http.StatusSeeOther {
+		if r := ins.post("/instructor/timeouts", url.Values{"csrf_token": {csrf}, "reset": {"1"}, "confirm": {"1"}}); r.Status != http.StatusSeeOther {
 			t.Fatalf("timeouts reset: status %d", r.Status)
 		}
 		if got := s.app.timeouts(); got.Idle != 30*time.Minute {
@@ -377,7 +377,7 @@ func TestTwoInstancesServeOneClass(t *testing.T) {
 
 	// A timeout set on A reaches B through the settings table.
 	ins := A.instructor(t)
-	if r := ins.post("/instructor/timeouts", url.Values{"csrf_token": {ins.csrf("/instructor")}, "idle": {"5m"}, "absolute": {"1h"}}); r.Status != http.StatusSeeOther {
+	if r := ins.post("/instructor/timeouts", url.Values{"csrf_token": {ins.csrf("/instructor")}, "idle": {"5m"}, "absolute": {"1h"}, "confirm": {"1"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("timeouts on A: %d", r.Status)
 	}
 	deadline := time.Now().Add(10 * time.Second)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ type classSession struct {
 	Authenticated bool      `json:"authenticated"`
 	Cart          int       `json:"cart"`
 	Lesson        string    `json:"lesson"`
+	LessonOrder   int       `json:"lesson_order"` // sorts the lesson column: lesson*100 + step
 	CreatedAt     time.Time `json:"created_at"`
 	LastSeenAt    time.Time `json:"last_seen_at"`
 	ExpiresAt     time.Time `json:"expires_at"`
@@ -43,19 +45,41 @@ type classEventView struct {
 	Summary  string       `json:"summary"`
 	Instance string       `json:"instance"`
 	At       time.Time    `json:"at"`
+	// Fold names the line this event joins instead of adding its own:
+	// a learner whose requests alternate between two instances would
+	// otherwise fill the log with instance.changed. Empty: never folded.
+	Fold  string `json:"fold,omitempty"`
+	Times int    `json:"-"` // events folded into this line (first render)
+}
+
+// kindCount is one kind's total in the whole event log.
+type kindCount struct {
+	Kind  string       `json:"kind"`
+	Group events.Group `json:"group"`
+	Count int          `json:"count"`
 }
 
 // classState is everything the dashboard shows, as JSON for the stream and
 // GET /instructor/state, and as data for the first render.
 type classState struct {
-	Sessions      []classSession `json:"sessions"`
-	Authenticated int            `json:"authenticated"`
-	Instances     []string       `json:"instances"` // that served the live sessions
-	Progress      []lessonChart  `json:"progress"`
-	Learners      int            `json:"learners"`
-	Idle          string         `json:"idle_timeout"`
-	Absolute      string         `json:"absolute_timeout"`
-	ServedBy      string         `json:"served_by"`
+	Sessions []classSession `json:"sessions"` // the busiest maxClassRows, for the table
+	// The counts are the database's, over every live session: never
+	// counted from Sessions, which a flood of anonymous sessions can fill.
+	Live          int           `json:"live"`
+	Authenticated int           `json:"authenticated"`
+	Instances     []string      `json:"instances"` // that served the live sessions
+	Progress      []lessonChart `json:"progress"`
+	Learners      int           `json:"learners"`
+	Idle          string        `json:"idle_timeout"`
+	Absolute      string        `json:"absolute_timeout"`
+	ServedBy      string        `json:"served_by"`
+	EventCounts   []kindCount   `json:"event_counts"` // the whole log, most frequent first
+}
+
+// liveness is the rule that makes a session live now, for the database.
+func (a *app) liveness() db.Liveness {
+	t := a.timeouts()
+	return db.Liveness{Now: a.now(), Idle: t.Idle, Absolute: t.Absolute}
 }
 
 // classSnapshot reads the class: sessions, saved cart sizes and progress.
@@ -78,8 +102,20 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 	for _, r := range done {
 		byOwner[r.Owner] = append(byOwner[r.Owner], r)
 	}
+	counts, err := a.db.CountLiveSessions(ctx, a.liveness())
+	if err != nil {
+		return nil, fmt.Errorf("class counts: %w", err)
+	}
+	kinds, err := a.db.CountEventsByKind(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("class event counts: %w", err)
+	}
 	t := a.timeouts()
-	st := &classState{Sessions: make([]classSession, 0, len(rows)), Instances: []string{}, Idle: shortDuration(t.Idle), Absolute: shortDuration(t.Absolute), ServedBy: a.cfg.Instance}
+	st := &classState{Sessions: make([]classSession, 0, len(rows)), Instances: []string{}, Idle: shortDuration(t.Idle), Absolute: shortDuration(t.Absolute), ServedBy: a.cfg.Instance,
+		Live: counts.Live, Authenticated: counts.LoggedIn, EventCounts: make([]kindCount, 0, len(kinds))}
+	for _, k := range kinds {
+		st.EventCounts = append(st.EventCounts, kindCount{Kind: k.Kind, Group: events.GroupOf(k.Kind), Count: k.Count})
+	}
 	seen := map[string]bool{}
 	learners := map[string]map[string]bool{} // learner → done keys
 	for i := range rows {
@@ -98,7 +134,6 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 		}
 		if s.loggedIn() {
 			cs.Cart = carts[s.userID()]
-			st.Authenticated++
 		} else {
 			for _, l := range s.data.Cart {
 				cs.Cart += l.Quantity
@@ -107,11 +142,14 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 		p := a.progressFrom(byOwner[r.ProgressOwner()])
 		if l, step, idx, ok := a.lessons.Current(p); ok {
 			cs.Lesson = "L" + strconv.Itoa(l.Number) + " · step " + strconv.Itoa(idx+1) + "/" + strconv.Itoa(len(l.Steps))
+			cs.LessonOrder = l.Number*100 + idx
 			if step == nil {
 				cs.Lesson = "L" + strconv.Itoa(l.Number) + " · quiz"
+				cs.LessonOrder = l.Number*100 + 99
 			}
 		} else {
 			cs.Lesson = "all done"
+			cs.LessonOrder = 1 << 20
 		}
 		st.Sessions = append(st.Sessions, cs)
 		if r.Instance != "" && !seen[r.Instance] {
@@ -147,7 +185,32 @@ func eventView(e db.Event) classEventView {
 		parts = append(parts, k+"="+truncate(d[k], 40))
 	}
 	v.Summary = strings.Join(parts, " ")
+	if e.Kind == events.InstanceChanged.String() {
+		pair := []string{d["from"], d["to"]}
+		slices.Sort(pair) // A→B and B→A are the same back and forth
+		v.Fold = e.Kind + " " + v.Session + " " + pair[0] + " " + pair[1]
+	}
 	return v
+}
+
+// foldEvents turns events (oldest first) into the log's lines, newest
+// first, with each fold's events on the line of its newest.
+func foldEvents(evs []db.Event) []classEventView {
+	out := make([]classEventView, 0, len(evs))
+	line := map[string]int{} // fold → index in out
+	for i := len(evs) - 1; i >= 0; i-- {
+		v := eventView(evs[i])
+		if v.Fold != "" {
+			if j, ok := line[v.Fold]; ok {
+				out[j].Times++
+				continue
+			}
+			line[v.Fold] = len(out)
+		}
+		v.Times = 1
+		out = append(out, v)
+	}
+	return out
 }
 
 func sortedDetailKeys(d map[string]string) []string {
@@ -163,20 +226,37 @@ func sortedDetailKeys(d map[string]string) []string {
 	return ks
 }
 
+// tableColumn is one column of the live sessions table; the instructor
+// sorts by any of them (static/instructor.js reads each cell's data-v).
+type tableColumn struct {
+	ID, Label string
+	Num       bool
+}
+
+var tableColumns = []tableColumn{
+	{"key", "key", false}, {"user", "user", false}, {"cart", "cart", true}, {"lesson", "lesson", false},
+	{"created", "created", false}, {"seen", "last seen", false}, {"expires", "expires", false}, {"instance", "served by", false},
+}
+
 // eventFilters are the groups the event log can be filtered by.
 var eventFilters = append([]events.Group{"all"}, events.Groups...)
 
 // instructorDashboard renders the dashboard; the stream keeps it live.
 func (a *app) instructorDashboard(c *fiber.Ctx) error {
+	return a.renderDashboard(c, fiber.StatusOK, nil)
+}
+
+// renderDashboard renders the dashboard with a status, and the timeouts
+// form as the instructor left it (a preview to confirm, or an error beside
+// a field) when tf is not nil: a control's answer stays on the dashboard.
+func (a *app) renderDashboard(c *fiber.Ctx, status int, tf *timeoutsForm) error {
 	ctx := c.UserContext()
 	evs, err := a.db.RecentEvents(ctx, 100)
 	if err != nil {
 		return err
 	}
-	views := make([]classEventView, 0, len(evs))
 	var last int64
 	for _, e := range evs {
-		views = append(views, eventView(e))
 		last = e.ID
 		if e.Kind == events.SessionRotated.String() {
 			a.hub.noteRotation(e)
@@ -191,9 +271,8 @@ func (a *app) instructorDashboard(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	join := a.cfg.JoinURL
-	if join == "" {
-		join = c.BaseURL() + "/"
+	if tf == nil {
+		tf = &timeoutsForm{Idle: st.Idle, Absolute: st.Absolute}
 	}
 	done := ""
 	switch c.Query("done") {
@@ -204,17 +283,20 @@ func (a *app) instructorDashboard(c *fiber.Ctx) error {
 	case "timeouts":
 		done = "Timeouts changed for the whole class (every instance applies them within seconds)."
 	}
-	return c.Render("instructor", fiber.Map{
+	join := a.joinBox()
+	return c.Status(status).Render("instructor", fiber.Map{
 		"Title":     "Instructor",
 		"State":     st,
-		"Events":    views,
+		"Events":    foldEvents(evs),
 		"LastID":    last,
 		"Filters":   eventFilters,
+		"Columns":   tableColumns,
 		"Join":      join,
 		"CSRF":      a.instructorMAC("csrf"),
 		"Instance":  a.cfg.Instance,
 		"DBKind":    a.db.Dialect(),
 		"Done":      done,
+		"Timeouts":  tf,
 		"Projector": c.Query("projector") == "1",
 	})
 }

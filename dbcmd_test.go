@@ -95,7 +95,7 @@ func buildFixture(t *testing.T, url string) (srv *testServer, aliceCookie string
 
 	// The class's timeouts, set by the instructor (the settings table).
 	ins := srv.instructor(t)
-	if r := ins.post("/instructor/timeouts", url2("csrf_token", ins.csrf("/instructor"), "idle", "45m", "absolute", "9h")); r.Status != http.StatusSeeOther {
+	if r := ins.post("/instructor/timeouts", url2("csrf_token", ins.csrf("/instructor"), "idle", "45m", "absolute", "9h", "confirm", "1")); r.Status != http.StatusSeeOther {
 		t.Fatalf("set timeouts: %d %s", r.Status, r.Body)
 	}
 

@@ -80,7 +80,7 @@ func TestEveryRecordedEventIsInTheTable(t *testing.T) {
 			if control == "/instructor/reset" {
 				checkStoredEvents(t, s, seen)
 			}
-			form := url.Values{"csrf_token": {csrf}, "idle": {"10m"}, "absolute": {"2h"}}
+			form := url.Values{"csrf_token": {csrf}, "idle": {"10m"}, "absolute": {"2h"}, "confirm": {"1"}}
 			if r := ins.post(control, form); r.Status != http.StatusSeeOther {
 				t.Fatalf("POST %s: %d", control, r.Status)
 			}
