@@ -109,7 +109,7 @@ func TestDashboardInProjectorModeUpdatesWhileStudentsLogIn(t *testing.T) {
 
 // joinClass brings learners from to to-1 into the room, each from their
 // own address: they arrive, open lesson 1, come back with their cookie,
-// every third logs in and every fourth fills a cart.
+// every fifth logs in and every fourth fills a cart.
 func joinClass(t *testing.T, s *testServer, from, to int) {
 	t.Helper()
 	for i := from; i < to; i++ {
@@ -120,7 +120,7 @@ func joinClass(t *testing.T, s *testServer, from, to int) {
 		if i%4 == 0 {
 			b.submit("/cart/add", url.Values{"product_id": {strconv.Itoa(1 + i%5)}, "quantity": {strconv.Itoa(1 + i%3)}})
 		}
-		if i%3 == 0 {
+		if i%5 == 0 {
 			if r := b.submit("/login", url.Values{"username": {"alice"}, "password": {"wonderland"}}); r.Status != http.StatusSeeOther {
 				t.Fatalf("learner %d: login status %d", i, r.Status)
 			}
@@ -195,7 +195,7 @@ func TestDashboardFitsTheRoom(t *testing.T) {
 			}
 			t.Logf("%s: %d rows, learners %s, totals bottom %.0f, chart bottom %.0f, join bottom %.0f of %v",
 				name, m.Rows, m.Learners, m.Boxes["totals"].Bottom, m.Boxes["progress chart"].Bottom, m.Boxes["join box"].Bottom, m.VH)
-			time.Sleep(2600 * time.Millisecond) // the highlight of fresh rows fades
+			browserEval[bool](t, ctx, `document.querySelectorAll(".fresh").forEach(e => e.classList.remove("fresh")) || true`) // the steady look
 			saveScreenshot(t, ctx, fmt.Sprintf("instructor-%dx%d-%d-learners", size[0], size[1], class))
 		}
 	}
