@@ -28,9 +28,9 @@ type stepBar struct {
 	Key   string `json:"key"`
 }
 
-// classProgress counts, per step, the learners whose done set holds it.
-func (a *app) classProgress(learners map[string]map[string]bool) []lessonChart {
-	total := len(learners)
+// classProgress counts, per step, the learners whose done set holds it;
+// total is every learner of the class, those with no step done included.
+func (a *app) classProgress(learners map[string]map[string]bool, total int) []lessonChart {
 	var out []lessonChart
 	for _, l := range a.lessons.Lessons() {
 		lc := lessonChart{Number: l.Number, Slug: l.Slug, Title: l.Title}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +24,24 @@ type instructorStateJSON struct {
 	Authenticated int               `json:"authenticated"`
 	Learners      int               `json:"learners"`
 	EventCounts   []db.KindCount    `json:"event_counts"`
+	Progress      []struct {
+		Steps []struct {
+			Key  string `json:"key"`
+			Done int    `json:"done"`
+		} `json:"steps"`
+	} `json:"progress"`
+}
+
+// done is how many learners the chart says did the step key.
+func (st instructorStateJSON) done(key string) int {
+	for _, l := range st.Progress {
+		for _, s := range l.Steps {
+			if s.Key == key {
+				return s.Done
+			}
+		}
+	}
+	return -1
 }
 
 func (b *browser) instructorState() instructorStateJSON {
@@ -65,6 +84,8 @@ func anonymousSessions(t *testing.T, s *testServer, n int) {
 func TestDashboardCountsTheWholeClassNotTheTable(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		s := startServer(t, dbURL)
+		early := s.newBrowser(t)
+		early.get("/") // lesson 1's first step, then 3,000 sessions seen after it
 		for i := 0; i < 29; i++ {
 			user := "alice"
 			if i%2 == 1 {
@@ -79,9 +100,34 @@ func TestDashboardCountsTheWholeClassNotTheTable(t *testing.T) {
 		if st.Authenticated != 29 {
 			t.Errorf("logged in: %d, want 29", st.Authenticated)
 		}
-		want := count(t, s, "SELECT COUNT(*) FROM sessions")
-		if st.Live != want || want != 3029 {
-			t.Errorf("live sessions: %d, want %d (SQL) = 3029", st.Live, want)
+		live := count(t, s, "SELECT COUNT(*) FROM sessions")
+		if st.Live != live || live != 3030 {
+			t.Errorf("live sessions: %d, want %d (SQL) = 3030", st.Live, live)
+		}
+		// Learners: every live browser and every account (29 logins as alice
+		// or bob are two accounts), counted whatever the table shows.
+		anon := count(t, s, "SELECT COUNT(DISTINCT learner) FROM sessions WHERE user_id IS NULL")
+		accounts := count(t, s, "SELECT COUNT(DISTINCT user_id) FROM sessions WHERE user_id IS NOT NULL")
+		if st.Learners != anon+accounts || anon != 3001 {
+			t.Errorf("learners: %d, want %d browsers + %d accounts", st.Learners, anon, accounts)
+		}
+		// The chart counts the early learner, long out of the table.
+		var owners []string
+		if err := s.db.W.Select(&owners, "SELECT owner FROM lesson_progress WHERE lesson = 'http-forgets' AND item = 'arrive' AND done = 1"); err != nil {
+			t.Fatal(err)
+		}
+		earlyOwner := ""
+		if row, err := s.db.SessionByKey(context.Background(), hashID(early.sessionID())); err == nil {
+			earlyOwner = row.ProgressOwner()
+		}
+		want := 0
+		for _, o := range owners {
+			if strings.HasPrefix(o, "u:") || o == earlyOwner {
+				want++
+			}
+		}
+		if got := st.done("http-forgets/arrive"); got != want || !slices.Contains(owners, earlyOwner) {
+			t.Errorf("lesson 1 step 1 done by %d, want %d (the early learner %q among %v)", got, want, earlyOwner, owners)
 		}
 		if len(st.Sessions) != maxClassRows {
 			t.Errorf("the table lists %d rows, want the %d seen last", len(st.Sessions), maxClassRows)

@@ -94,15 +94,16 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 	if err != nil {
 		return nil, fmt.Errorf("class carts: %w", err)
 	}
-	done, err := a.db.AllProgress(ctx)
+	live := a.liveness()
+	cp, err := a.db.CountClassProgress(ctx, live)
 	if err != nil {
 		return nil, fmt.Errorf("class progress: %w", err)
 	}
 	byOwner := map[string][]db.ProgressRow{}
-	for _, r := range done {
+	for _, r := range cp.Done {
 		byOwner[r.Owner] = append(byOwner[r.Owner], r)
 	}
-	counts, err := a.db.CountLiveSessions(ctx, a.liveness())
+	counts, err := a.db.CountLiveSessions(ctx, live)
 	if err != nil {
 		return nil, fmt.Errorf("class counts: %w", err)
 	}
@@ -117,7 +118,6 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 		st.EventCounts = append(st.EventCounts, kindCount{Kind: k.Kind, Group: events.GroupOf(k.Kind), Count: k.Count})
 	}
 	seen := map[string]bool{}
-	learners := map[string]map[string]bool{} // learner → done keys
 	for i := range rows {
 		r := &rows[i]
 		if a.expired(r, now) {
@@ -156,22 +156,18 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 			seen[r.Instance] = true
 			st.Instances = append(st.Instances, r.Instance)
 		}
-		if learners[r.ProgressOwner()] == nil {
-			learners[r.ProgressOwner()] = map[string]bool{}
-		}
 	}
-	// Accounts count with their saved progress even with no live session; a
-	// learner's rows count only while its session lives.
-	for _, r := range done {
-		if learners[r.Owner] == nil && strings.HasPrefix(r.Owner, "u:") {
+	// The learners and their steps are the database's, over the whole
+	// class: the table's rows are only the busiest few hundred.
+	learners := map[string]map[string]bool{} // learner → done keys
+	for _, r := range cp.Done {
+		if learners[r.Owner] == nil {
 			learners[r.Owner] = map[string]bool{}
 		}
-		if learners[r.Owner] != nil {
-			learners[r.Owner][r.Lesson+"/"+r.Item] = true
-		}
+		learners[r.Owner][r.Lesson+"/"+r.Item] = true
 	}
-	st.Learners = len(learners)
-	st.Progress = a.classProgress(learners)
+	st.Learners = cp.Learners
+	st.Progress = a.classProgress(learners, cp.Learners)
 	return st, nil
 }
 

@@ -61,3 +61,42 @@ func (d *DB) CountEventsByKind(ctx context.Context) ([]KindCount, error) {
 	err := d.sel(ctx, d.R, &ks, "SELECT kind, COUNT(*) AS n FROM events GROUP BY kind ORDER BY n DESC, kind")
 	return ks, err
 }
+
+// progressOwner is, in SQL, whose lesson progress a session row shows
+// (Session.ProgressOwner): the account's once logged in, else the learner's.
+func (d *DB) progressOwner() string {
+	if d.Dialect() == MariaDB {
+		return "IF(s.user_id IS NULL, CONCAT('l:', s.learner), CONCAT('u:', s.user_id))"
+	}
+	return "CASE WHEN s.user_id IS NULL THEN 'l:' || s.learner ELSE 'u:' || s.user_id END"
+}
+
+// ClassProgress is the class's learners and their completed steps, over the
+// whole class. A learner is the owner of a live session's progress (a
+// browser, or an account once logged in), or an account with saved
+// progress even while none of its sessions lives.
+type ClassProgress struct {
+	Learners int           // how many
+	Done     []ProgressRow // every completed step of every learner
+}
+
+// CountClassProgress reads the class's learners and completed steps.
+func (d *DB) CountClassProgress(ctx context.Context, l Liveness) (*ClassProgress, error) {
+	w, args := l.where()
+	var cp ClassProgress
+	q := "SELECT COUNT(*) FROM (SELECT " + d.progressOwner() + " AS o FROM sessions s WHERE " + w +
+		" UNION SELECT owner FROM lesson_progress WHERE done = 1 AND owner LIKE 'u:%') x"
+	if err := d.get(ctx, d.R, &cp.Learners, q, args...); err != nil {
+		return nil, err
+	}
+	anon := "CONCAT('l:', s.learner)"
+	if d.Dialect() != MariaDB {
+		anon = "'l:' || s.learner"
+	}
+	q = "SELECT owner, lesson, item, done, hints, updated_at FROM lesson_progress WHERE done = 1 AND (owner LIKE 'u:%' OR owner IN (SELECT " +
+		anon + " FROM sessions s WHERE s.user_id IS NULL AND " + w + "))"
+	if err := d.sel(ctx, d.R, &cp.Done, q, args...); err != nil {
+		return nil, err
+	}
+	return &cp, nil
+}

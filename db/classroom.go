@@ -25,13 +25,6 @@ func (d *DB) CartCounts(ctx context.Context) (map[int64]int, error) {
 	return m, nil
 }
 
-// AllProgress lists every account's completed steps (class progress).
-func (d *DB) AllProgress(ctx context.Context) ([]ProgressRow, error) {
-	var rs []ProgressRow
-	err := d.sel(ctx, d.R, &rs, `SELECT owner, lesson, item, done, hints, updated_at FROM lesson_progress WHERE done = 1`)
-	return rs, err
-}
-
 // LastEventID is the newest event's id (0 when there is none): the live
 // stream starts after it.
 func (d *DB) LastEventID(ctx context.Context) (int64, error) {
