@@ -131,8 +131,8 @@ func joinClass(t *testing.T, s *testServer, from, to int) {
 // screenBox is an element's place on the screen, as getBoundingClientRect says.
 type screenBox struct{ Top, Bottom, Left, Right, Width float64 }
 
-// The dashboard fits the room: at 1280×720 and 1920×1080, with 40 and with
-// 200 learners, the totals, the whole progress chart and the join box are
+// The dashboard fits the room: at 1280×720 and 1920×1080 (and there in
+// projector mode too), with 40 and with 200 learners, the totals, the whole progress chart and the join box are
 // inside the viewport without scrolling (measured in Chromium), the page
 // itself does not scroll, the sessions table scrolls inside its own box and
 // none of its columns is cut off. Screenshots go to artifacts/.
@@ -158,10 +158,19 @@ func TestDashboardFitsTheRoom(t *testing.T) {
 	})())`
 	for _, class := range []int{40, 200} {
 		joinClass(t, s, map[int]int{40: 0, 200: 40}[class], class)
-		for _, size := range [][2]int64{{1280, 720}, {1920, 1080}} {
+		for _, look := range []struct {
+			size      [2]int64
+			projector bool
+		}{{[2]int64{1280, 720}, false}, {[2]int64{1920, 1080}, false}, {[2]int64{1920, 1080}, true}} {
+			size := look.size
 			name := fmt.Sprintf("%dx%d with %d learners", size[0], size[1], class)
+			page := "/instructor"
+			if look.projector {
+				name += " in projector mode"
+				page += "?projector=1"
+			}
 			browserViewport(t, ctx, size[0], size[1])
-			browserGo(t, ctx, s.URL+"/instructor")
+			browserGo(t, ctx, s.URL+page)
 			browserWaitJS(t, ctx, `document.getElementById("live").textContent.includes("live")`, "the stream live")
 			var m struct {
 				Boxes         map[string]screenBox
@@ -196,7 +205,11 @@ func TestDashboardFitsTheRoom(t *testing.T) {
 			t.Logf("%s: %d rows, learners %s, totals bottom %.0f, chart bottom %.0f, join bottom %.0f of %v",
 				name, m.Rows, m.Learners, m.Boxes["totals"].Bottom, m.Boxes["progress chart"].Bottom, m.Boxes["join box"].Bottom, m.VH)
 			browserEval[bool](t, ctx, `document.querySelectorAll(".fresh").forEach(e => e.classList.remove("fresh")) || true`) // the steady look
-			saveScreenshot(t, ctx, fmt.Sprintf("instructor-%dx%d-%d-learners", size[0], size[1], class))
+			shot := fmt.Sprintf("instructor-%dx%d-%d-learners", size[0], size[1], class)
+			if look.projector {
+				shot += "-projector"
+			}
+			saveScreenshot(t, ctx, shot)
 		}
 	}
 	assertNoBrowserProblems(t, ctx)
