@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -79,6 +80,9 @@ type runner struct {
 	users  []account
 
 	loginOK, loginBusy, loginDeferred atomic.Int64
+	login503, login429                atomic.Int64
+	waitMu                            sync.Mutex
+	loginWaits                        []time.Duration // first try → logged in, retries included
 	stormNote                         string
 	stormOK                           bool
 	startupFirst                      time.Duration

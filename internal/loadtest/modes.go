@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,13 +149,39 @@ func (rn *runner) mergeSetup(res *result, setup *stats) {
 func (rn *runner) flow() *result {
 	st := newStats()
 	ls := rn.learners(rn.cfg.learners, st)
-	return rn.measure("flow", st, func(ctx context.Context) {
+	rn.resetLogins()
+	res := rn.measure("flow", st, func(ctx context.Context) {
 		loop(ctx, len(ls), func(ctx context.Context, i int) {
 			if rn.oneFlow(ctx, ls[i], rn.user(i)) == nil {
 				st.flows.Add(1)
 			}
 		})
 	})
+	res.note("%s", rn.loginNote())
+	return res
+}
+
+// resetLogins starts the login counts afresh for a mode.
+func (rn *runner) resetLogins() {
+	rn.loginOK.Store(0)
+	rn.loginBusy.Store(0)
+	rn.loginDeferred.Store(0)
+	rn.login503.Store(0)
+	rn.login429.Store(0)
+	rn.waitMu.Lock()
+	rn.loginWaits = nil
+	rn.waitMu.Unlock()
+}
+
+// loginNote says what a person logging in lived through: the refusals, and
+// the wait from pressing the button to being in, retries included.
+func (rn *runner) loginNote() string {
+	rn.waitMu.Lock()
+	w := slices.Clone(rn.loginWaits)
+	rn.waitMu.Unlock()
+	slices.Sort(w)
+	return fmt.Sprintf("logins in: %d, answered 503: %d, answered 429: %d; wait from first try to logged in p50 %v p99 %v max %v",
+		rn.loginOK.Load(), rn.login503.Load(), rn.login429.Load(), ms(pct(w, .5)), ms(pct(w, .99)), ms(pct(w, 1)))
 }
 
 // oneFlow: catalog → product → add ×3 → cart → login → cart → /api/state →
@@ -239,6 +266,7 @@ func (rn *runner) oneFlow(ctx context.Context, l *learner, u account) error {
 // login posts the form; a 503 or 429 with Retry-After ("busy, come back") is
 // a correct answer under a storm: the learner waits as told and tries again.
 func (rn *runner) login(ctx context.Context, l *learner, u account, next string) (retries int, err error) {
+	t0 := time.Now()
 	for attempt := 0; ; attempt++ {
 		form := url.Values{"username": {u.name}, "password": {u.pass}, "next": {next}, "csrf_token": {l.csrf}}
 		r, err := l.do(ctx, http.MethodPost, "/login", "POST /login", form, http.StatusSeeOther, http.StatusServiceUnavailable, http.StatusTooManyRequests)
@@ -246,6 +274,9 @@ func (rn *runner) login(ctx context.Context, l *learner, u account, next string)
 			return attempt, err
 		}
 		if r.status == http.StatusSeeOther {
+			rn.waitMu.Lock()
+			rn.loginWaits = append(rn.loginWaits, time.Since(t0))
+			rn.waitMu.Unlock()
 			rn.loginOK.Add(1)
 			if attempt > 0 {
 				rn.loginDeferred.Add(1)
@@ -260,6 +291,11 @@ func (rn *runner) login(ctx context.Context, l *learner, u account, next string)
 			return attempt, err
 		}
 		rn.loginBusy.Add(1)
+		if r.status == http.StatusServiceUnavailable {
+			rn.login503.Add(1)
+		} else {
+			rn.login429.Add(1)
+		}
 		if !think(ctx, time.Duration(secs)*time.Second) {
 			return attempt, ctx.Err()
 		}
@@ -322,9 +358,7 @@ func (rn *runner) loginStorm() *result {
 		think(ctx, 500*time.Millisecond) // browsing is under way
 		recording.Store(true)
 		t0 := time.Now()
-		rn.loginOK.Store(0)
-		rn.loginBusy.Store(0)
-		rn.loginDeferred.Store(0)
+		rn.resetLogins()
 		var maxRetries atomic.Int64
 		parallel(len(stormers), func(i int) {
 			think(ctx, rand.N(time.Second)) // all within one second
@@ -341,7 +375,7 @@ func (rn *runner) loginStorm() *result {
 		lg := storm.merged(func(r string) bool { return r == "POST /login" })
 		res := fmt.Sprintf("%d logins: %d succeeded (%d after a 503/429 + Retry-After), %d busy answers, all done in %v; login p50 %v p99 %v max %v",
 			len(stormers), rn.loginOK.Load(), rn.loginDeferred.Load(), rn.loginBusy.Load(), stormTime.Round(time.Millisecond), ms(pct(lg, .5)), ms(pct(lg, .99)), ms(pct(lg, 1)))
-		rn.stormNote = res
+		rn.stormNote = res + "; " + rn.loginNote()
 		rn.stormOK = rn.loginOK.Load() == int64(len(stormers))
 	})
 	res.note("%s", rn.stormNote)
