@@ -33,8 +33,10 @@ func main() {
 		err = dbcmd.Run(args[1:], os.Stdout, os.Stderr)
 	case len(args) > 0 && args[0] == "loadtest":
 		err = loadtest.Run(args[1:], os.Stdout, startInProcess)
+	case len(args) > 0 && (args[0] == "version" || args[0] == "-version" || args[0] == "--version"):
+		err = runVersion(args[1:], os.Stdout)
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
-		err = fmt.Errorf("unknown command %q: use serve (the default), db or loadtest", args[0])
+		err = fmt.Errorf("unknown command %q: use serve (the default), db, loadtest or version", args[0])
 	default:
 		err = serve(args, logger)
 	}
@@ -151,10 +153,11 @@ func serve(args []string, logger *slog.Logger) error {
 		return err
 	}
 	url := "http://" + displayAddr(srv.ln.Addr().String())
-	logger.Info("Session Lab is running", "url", url, "db", srv.db.Config.Display, "instance", srv.app.cfg.Instance)
+	ver := readBuildInfo().Version
+	logger.Info("Session Lab is running", "version", ver, "url", url, "db", srv.db.Config.Display, "instance", srv.app.cfg.Instance)
 	// The instructor link goes to the console only, never into the log.
-	fmt.Fprintf(os.Stderr, "\n  Session Lab: open %s\n  Instructor's dashboard (keep this link to yourself):\n    %s\n\n",
-		url, instructorURL(url, srv.app.cfg.InstructorToken))
+	fmt.Fprintf(os.Stderr, "\n  Session Lab %s: open %s\n  Instructor's dashboard (keep this link to yourself):\n    %s\n\n",
+		ver, url, instructorURL(url, srv.app.cfg.InstructorToken))
 	select {
 	case err := <-srv.done():
 		srv.stop(context.Background())
