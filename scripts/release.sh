@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Builds Session Lab's downloads for people without Go: one archive per
 # platform (the binary, README.md and the licence file when there is one) and
-# SHA256SUMS, into dist/. Run it from a clean checkout: the same commit then
-# gives byte-identical archives (no paths, build IDs, clock times, owners or
-# directory order in them; see https://reproducible-builds.org/docs/).
+# SHA256SUMS, into dist/. It builds the commit checked out (HEAD) from a clean
+# clone of it, so uncommitted changes never slip in and the same commit gives
+# byte-identical archives anywhere: no paths, build IDs, clock times, owners
+# or directory order in them (https://reproducible-builds.org/docs/).
 #
 #   scripts/release.sh                  every platform below
 #   scripts/release.sh linux/amd64 ...  only these (GOOS/GOARCH)
 #
-# Environment: DIST (output folder, default dist), VERSION (default
-# `git describe --tags --always --dirty`), SOURCE_DATE_EPOCH (default the
-# commit's time). Needs git, Go, GNU tar, gzip, zip (for windows), sha256sum.
+# Environment: DIST (output folder, default dist), SOURCE_DATE_EPOCH (default
+# the commit's time). Needs git, Go, GNU tar, gzip, zip (for windows), sha256sum.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -18,7 +18,8 @@ start=$(date +%s)
 targets=(linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64)
 [ $# -gt 0 ] && targets=("$@")
 dist=${DIST:-dist}
-version=${VERSION:-$(git describe --tags --always --dirty)}
+commit=$(git rev-parse HEAD)
+version=$(git describe --tags --always)
 # Every timestamp in the archives is the commit's, not the clock's.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
 export LC_ALL=C TZ=UTC # zip stores local time; sort order by bytes
@@ -31,17 +32,21 @@ tar --version 2>/dev/null | grep -q 'GNU tar' || { echo "release: GNU tar is nee
 case " ${targets[*]} " in *" windows/"*) need zip "install it (Debian/Ubuntu: sudo apt-get install zip; macOS: brew install zip)" ;; esac
 
 if [ -n "$(git status --porcelain)" ]; then
-  echo "release: warning: the checkout has uncommitted or untracked files; the binaries will say" >&2
-  echo "         'with uncommitted changes' and another checkout of this commit will not reproduce them" >&2
+  echo "release: note: uncommitted changes are not in the release: it builds commit $version" >&2
 fi
+
+mkdir -p "$dist"
+dist=$(cd "$dist" && pwd)
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+# A real clone, not a git worktree: go build stamps the commit only where
+# .git is a directory (golang/go#58218).
+git clone -q --shared . "$stage/src"
+git -C "$stage/src" checkout -q --detach "$commit"
+cd "$stage/src"
 
 docs=(README.md)
 for f in LICENSE LICENSE.md LICENSE.txt COPYING; do [ -f "$f" ] && docs+=("$f"); done
-
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-mkdir -p "$dist"
-dist=$(cd "$dist" && pwd)
 rm -f "$dist"/sessionlab-*.tar.gz "$dist"/sessionlab-*.zip "$dist"/SHA256SUMS
 
 archives=()
