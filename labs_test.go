@@ -670,3 +670,32 @@ func TestLabSiteStripComesFromTheServerNotTheURL(t *testing.T) {
 		}
 	})
 }
+
+// Two instances on one database (started in the same second, as a class's
+// servers are) issue the weak lab's counter IDs from one sequence: no
+// duplicate key, no 500, and "the last one plus one" still holds.
+func TestGuessableIDsLabTwoInstancesShareOneCounter(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		one, two := startServer(t, dbURL, withInstance("one")), startServer(t, dbURL, withInstance("two"))
+		var got []int64
+		for i := 0; i < 6; i++ {
+			for _, s := range []*testServer{one, two} {
+				b := s.newBrowser(t)
+				r := b.get("/lab/guessable-ids/site?mode=weak")
+				if r.Status != http.StatusOK {
+					t.Fatalf("instance %s, visit %d: %d\n%.300s", s.app.cfg.Instance, i, r.Status, r.Body)
+				}
+				n, err := strconv.ParseInt(labCookie(b, "lab_guessable_ids"), 10, 64)
+				if err != nil {
+					t.Fatalf("weak lab issued a non-counter ID: %v", err)
+				}
+				got = append(got, n)
+			}
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i] != got[i-1]+1 {
+				t.Fatalf("IDs from two instances in turn: %v, want one run, each the last plus one", got)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"time"
 )
 
@@ -59,4 +60,32 @@ func (d *DB) DeleteLabSessionsBefore(ctx context.Context, t time.Time) (int64, e
 		return 0, err
 	}
 	return rowsAffected(r), nil
+}
+
+// NextLabCounter advances a lab's shared counter and returns its new value;
+// the first call starts it at seed. The counter is a settings row, so every
+// instance on the database draws from one sequence: two instances started
+// in the same second can no longer issue the same IDs.
+func (d *DB) NextLabCounter(ctx context.Context, name string, seed int64, at time.Time) (int64, error) {
+	name = "lab-counter:" + name
+	q := `INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT), updated_at = excluded.updated_at`
+	if d.Dialect() == MariaDB {
+		q = `INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)
+		ON DUPLICATE KEY UPDATE value = CAST(CAST(value AS SIGNED) + 1 AS CHAR), updated_at = VALUES(updated_at)`
+	}
+	var n int64
+	err := d.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, q, name, strconv.FormatInt(seed, 10), at); err != nil {
+			return err
+		}
+		var v string
+		if err := tx.get(ctx, &v, `SELECT value FROM settings WHERE name = ?`, name); err != nil {
+			return err
+		}
+		var err error
+		n, err = strconv.ParseInt(v, 10, 64)
+		return err
+	})
+	return n, err
 }

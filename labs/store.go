@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"sessionlab/db"
@@ -56,24 +55,29 @@ func (s *Session) Mode() Mode { return Mode(s.Row.Mode) }
 
 // Store issues, reads and changes lab sessions.
 type Store struct {
-	db   *db.DB
-	now  func() time.Time
-	seq  atomic.Int64 // the guessable-ids lab's counter
-	base int64
+	db  *db.DB
+	now func() time.Time
 }
 
 // NewStore returns a store on d with the app's clock (tests move it).
 func NewStore(d *db.DB, now func() time.Time) *Store {
-	return &Store{db: d, now: now, base: (time.Now().Unix() % 100000) * 1000}
+	return &Store{db: d, now: now}
 }
 
 // newID mints an ID for a new lab session: random, unless the lab's rule
-// says a counter (labs.Lab.CounterIDs).
-func (s *Store) newID(lab string, mode Mode) string {
-	if find(lab).CounterIDs(mode) {
-		return s.CounterID(s.seq.Add(1))
+// says a counter (labs.Lab.CounterIDs). The counter lives in the database,
+// started from the clock, so every instance continues one sequence ("the
+// last one plus one" holds across instances) and none repeats another's.
+func (s *Store) newID(ctx context.Context, lab string, mode Mode) (string, error) {
+	if !find(lab).CounterIDs(mode) {
+		return ids.New(), nil
 	}
-	return ids.New()
+	seed := (s.now().Unix()%100000)*1000 + 1
+	n, err := s.db.NextLabCounter(ctx, lab, seed, s.now())
+	if err != nil {
+		return "", fmt.Errorf("labs: counter: %w", err)
+	}
+	return strconv.FormatInt(n, 10), nil
 }
 
 // find is the lab a row belongs to; an unknown slug gets Lab{}, whose rules
@@ -83,9 +87,6 @@ func find(slug string) Lab {
 	return l
 }
 
-// CounterID is the weak lab's n-th ID: a clock-derived base plus a counter.
-func (s *Store) CounterID(n int64) string { return strconv.FormatInt(s.base+n, 10) }
-
 // ValidID reports whether v could be a lab ID: 1..64 base64url characters.
 func ValidID(v string) bool { return len(v) <= 64 && ids.Base64URL(v) }
 
@@ -93,7 +94,10 @@ func ValidID(v string) bool { return len(v) <= 64 && ids.Base64URL(v) }
 // browser asked ("" for a browser the server simulates).
 func (s *Store) Issue(ctx context.Context, lab string, mode Mode, owner string) (string, *Session, error) {
 	now := s.now()
-	id := s.newID(lab, mode)
+	id, err := s.newID(ctx, lab, mode)
+	if err != nil {
+		return "", nil, err
+	}
 	row := &db.LabSession{Lab: lab, Key: ids.Hash(id), Mode: string(mode), IDPrefix: ids.Prefix(id), Owner: owner, CreatedAt: now, LastSeenAt: now}
 	sess := &Session{Row: row}
 	if find(lab).HasCSRFToken() {
@@ -186,6 +190,10 @@ func (s *Store) Login(ctx context.Context, sess *Session, oldID, user, learner s
 		sess.Row.ExpiresAt = s.expiry(sess.Row.Lab, sess.Mode(), sess.Row.CreatedAt, now)
 		return oldID, sess, s.save(ctx, sess)
 	}
+	id, err := s.newID(ctx, sess.Row.Lab, sess.Mode())
+	if err != nil {
+		return "", nil, err
+	}
 	old := *sess.Row
 	old.Username = sql.NullString{String: user, Valid: true}
 	old.LoginLearner = learner
@@ -193,7 +201,6 @@ func (s *Store) Login(ctx context.Context, sess *Session, oldID, user, learner s
 	if err := s.db.UpdateLabSession(ctx, &old); err != nil {
 		return "", nil, fmt.Errorf("labs: end rotated: %w", err)
 	}
-	id := s.newID(sess.Row.Lab, sess.Mode())
 	row := *sess.Row
 	row.Key, row.IDPrefix = ids.Hash(id), ids.Prefix(id)
 	row.Username = sql.NullString{String: user, Valid: true}
