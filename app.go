@@ -66,6 +66,10 @@ type app struct {
 	sims    *simRegistry
 	baseURL atomic.Pointer[string] // where the server reaches itself, known after listen
 
+	// The names this server is reachable as (hosts.go), found once.
+	hostsOnce sync.Once
+	hosts     map[string]bool
+
 	// Classroom: the live stream's fan-out and the background work that
 	// shutdown stops (an open event stream would otherwise hold it up).
 	hub      *hub

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -52,7 +52,7 @@ func (a *app) labShow(c *fiber.Ctx) error {
 	var evilLink string
 	if tok := c.Query("attempt"); l.Slug == slugs.CrossSite && tok != "" {
 		if _, err := a.labs.Attempt(c.UserContext(), l.Slug, tok); err == nil {
-			if evil, _, err := otherSite(c); err == nil {
+			if evil, _, err := a.otherSite(c); err == nil {
 				evilLink = evil + "/lab/" + l.Slug + "/evil?t=" + tok
 			}
 		}
@@ -65,7 +65,7 @@ func (a *app) labShow(c *fiber.Ctx) error {
 		"Mode":      string(mode),
 		"Other":     string(other(mode)),
 		"Site":      "/lab/" + l.Slug + "/site?mode=" + string(mode),
-		"Base":      a.siteBase(c),
+		"Base":      a.publicBase(c),
 		"Steps":     simSteps[l.Slug],
 		"Idle":      labs.IdleTimeout.Seconds(),
 		"Absolute":  labs.AbsoluteTimeout.Seconds(),
@@ -164,7 +164,7 @@ func (a *app) labSteal(c *fiber.Ctx) error {
 func (a *app) crossSiteAttempt(c *fiber.Ctx) error {
 	l, _ := labs.Find(slugs.CrossSite)
 	rs := state(c)
-	evil, target, err := otherSite(c)
+	evil, target, err := a.otherSite(c)
 	if err != nil {
 		return err
 	}
@@ -181,17 +181,24 @@ func (a *app) crossSiteAttempt(c *fiber.Ctx) error {
 
 // otherSite returns the attacker's origin and the lab's (victim's) origin:
 // http://127.0.0.1:PORT and http://localhost:PORT are different sites to a
-// browser, though the same server.
-func otherSite(c *fiber.Ctx) (evil, target string, err error) {
-	host, port, err := net.SplitHostPort(c.Hostname())
-	if err != nil {
-		return "", "", fiber.NewError(fiber.StatusBadRequest, "The cross-site lab needs a Host header with a port, like localhost:8080.")
+// browser, though the same server. Both come from publicBase, so the port
+// is this server's own, never a Host header's.
+func (a *app) otherSite(c *fiber.Ctx) (evil, target string, err error) {
+	u, perr := url.Parse(a.publicBase(c))
+	port := ""
+	if perr == nil {
+		port = u.Port()
 	}
-	switch host {
-	case "localhost":
-		return "http://127.0.0.1:" + port, "http://localhost:" + port, nil
-	case "127.0.0.1":
-		return "http://localhost:" + port, "http://127.0.0.1:" + port, nil
+	if perr == nil && port != "" && strings.EqualFold(u.Host, c.Hostname()) {
+		switch u.Hostname() {
+		case "localhost":
+			return "http://127.0.0.1:" + port, "http://localhost:" + port, nil
+		case "127.0.0.1":
+			return "http://localhost:" + port, "http://127.0.0.1:" + port, nil
+		}
+	}
+	if port == "" {
+		port = "PORT"
 	}
 	return "", "", fiber.NewError(fiber.StatusBadRequest, "The cross-site lab plays two sites with http://localhost:"+port+" and http://127.0.0.1:"+port+": open Session Lab as http://localhost:"+port+" on the machine it runs on.")
 }

@@ -333,9 +333,6 @@ func (a *app) localBase(c *fiber.Ctx) string {
 	return "http://" + c.Context().LocalAddr().String()
 }
 
-// siteBase is the address a person uses, as their browser sent it.
-func (a *app) siteBase(c *fiber.Ctx) string { return c.BaseURL() }
-
 // labSim runs the next step (or every remaining step) of the simulation.
 func (a *app) labSim(c *fiber.Ctx) error {
 	l, err := labFromPath(c)

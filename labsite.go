@@ -396,7 +396,7 @@ func (a *app) renderLabSite(c *fiber.Ctx, r *labReq, status int, view string) er
 		"CSRF":  labCSRF(r),
 		"Cart":  labCart(r),
 		"Steal": r.lab.Slug == slugs.CookieTheft,
-		"Base":  c.BaseURL(),
+		"Base":  a.publicBase(c),
 		"ID":    labID(r),
 	})
 }

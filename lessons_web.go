@@ -206,7 +206,7 @@ func (a *app) lessonBanner(rs *reqState) *lessonBanner {
 
 func (a *app) lessonValues(c *fiber.Ctx) lessons.Values {
 	rs := state(c)
-	v := lessons.Values{SessionPrefix: prefix(rs.id), BaseURL: c.BaseURL(), DBKind: a.db.Dialect(), DBURL: a.db.Config.Display}
+	v := lessons.Values{SessionPrefix: prefix(rs.id), BaseURL: a.publicBase(c), DBKind: a.db.Dialect(), DBURL: a.db.Config.Display}
 	if rs.sess != nil {
 		v.Username = rs.sess.username()
 	}
