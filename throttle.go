@@ -27,6 +27,9 @@ import (
 //     commonest out of reach.
 //   - sign-ups from one address: 100 per 10 minutes, so a class of 100
 //     behind one address signs up at once; each costs a bcrypt hash.
+//   - wrong instructor tokens from one address: 10 per 15 minutes. A random
+//     token cannot be guessed anyway; one set by -instructor-token may be
+//     short, and the instructor mistypes it once or twice, not ten times.
 //
 // An attempt is reserved before its password is hashed (check and count under
 // one lock), so a parallel burst cannot get more attempts checked than the
@@ -43,6 +46,8 @@ var (
 	loginPerAddress = limit{300, time.Minute}
 	loginPerAccount = limit{200, time.Hour}
 	signupPerAddr   = limit{100, 10 * time.Minute}
+
+	instructorPerAddr = limit{10, 15 * time.Minute}
 )
 
 // limit is at most n attempts in any window of this length.
@@ -156,7 +161,7 @@ func (t *throttle) prune(k string, window time.Duration, now time.Time) []time.T
 
 // sweep drops keys whose attempts are all older than the longest window.
 func (t *throttle) sweep(now time.Time) {
-	longest := max(loginPerPerson.window, loginPerAddress.window, loginPerAccount.window, signupPerAddr.window)
+	longest := max(loginPerPerson.window, loginPerAddress.window, loginPerAccount.window, signupPerAddr.window, instructorPerAddr.window)
 	for k, ts := range t.hits {
 		if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= longest {
 			delete(t.hits, k)
