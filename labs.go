@@ -49,27 +49,39 @@ func (a *app) labShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var evilLink string
-	if tok := c.Query("attempt"); l.Slug == slugs.CrossSite && tok != "" {
-		if _, err := a.labs.Attempt(c.UserContext(), l.Slug, tok); err == nil {
-			if evil, _, err := a.otherSite(c); err == nil {
-				evilLink = evil + "/lab/" + l.Slug + "/evil?t=" + tok
+	// The cross-site lab's attempt, shown only to the learner it was issued
+	// to: the link to the attacker's page, then its outcome. Reading it
+	// changes nothing; recording the outcome is a POST (crossSiteRecord).
+	var evilLink, tok string
+	var att *labs.Attempt
+	if q := c.Query("attempt"); l.Slug == slugs.CrossSite && q != "" {
+		got, err := a.labs.Attempt(c.UserContext(), l.Slug, q)
+		if err != nil && !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+		if got != nil && got.Owner != "" && got.Owner == learnerOf(rs.sess) {
+			att, tok = got, q
+			if evil, _, err := a.otherSite(c); err == nil && !got.Used {
+				evilLink = evil + "/lab/" + l.Slug + "/evil?t=" + q
 			}
 		}
 	}
 	data := fiber.Map{
-		"EvilLink":  evilLink,
-		"Views":     views,
-		"Sum":       sum,
-		"Lab":       l,
-		"Mode":      string(mode),
-		"Other":     string(other(mode)),
-		"Site":      "/lab/" + l.Slug + "/site?mode=" + string(mode),
-		"Base":      a.publicBase(c),
-		"Steps":     simSteps[l.Slug],
-		"Idle":      labs.IdleTimeout.Seconds(),
-		"Absolute":  labs.AbsoluteTimeout.Seconds(),
-		"GuessTime": guessTime(),
+		"EvilLink":        evilLink,
+		"Attempt":         att,
+		"Token":           tok,
+		"Views":           views,
+		"Sum":             sum,
+		"Lab":             l,
+		"Mode":            string(mode),
+		"Other":           string(other(mode)),
+		"Site":            "/lab/" + l.Slug + "/site?mode=" + string(mode),
+		"Base":            a.publicBase(c),
+		"Steps":           simSteps[l.Slug],
+		"Idle":            labs.IdleTimeout.Seconds(),
+		"Absolute":        labs.AbsoluteTimeout.Seconds(),
+		"GuessTime":       guessTime(),
+		"AttemptLifetime": shortDuration(labs.AttemptLifetime),
 	}
 	return a.render(c, fiber.StatusOK, "lab-"+l.Slug, "Lab: "+l.Title, data)
 }
@@ -105,20 +117,51 @@ func (a *app) labSetMode(c *fiber.Ctx) error {
 	return a.redirect(c, "/lab/"+l.Slug)
 }
 
-// labUse puts an ID a partner sent (a copied cookie, a guess) into this
-// browser's lab cookie and opens the lab's account page with it.
+// labUse is the attacker's move in a pair (or alone, for expiry): try a lab
+// ID on the lab site's account page. The ID is one a partner sent (a copied
+// cookie, a guess), or, when the form sends none, the one this browser's lab
+// cookie already holds (a planted ID, an old one). The attempt's outcome is
+// recorded here, in a POST carrying the learner's shop cookie and CSRF
+// token; the account page it leads to only shows what the ID opens.
 func (a *app) labUse(c *fiber.Ctx) error {
 	l, err := labFromPath(c)
 	if err != nil {
 		return err
 	}
+	rs := state(c)
 	id := strings.TrimSpace(string(c.Request().PostArgs().Peek("id")))
 	id = strings.TrimPrefix(id, l.Cookie()+"=")
+	pasted := id != ""
+	if !pasted {
+		id = strings.Clone(c.Cookies(l.Cookie()))
+		if id == "" {
+			return fiber.NewError(fiber.StatusBadRequest, "This browser holds no "+l.Cookie()+" cookie to try: open the lab site first, or paste an ID. Nothing was changed.")
+		}
+	}
 	if !labs.ValidID(id) {
 		return fiber.NewError(fiber.StatusBadRequest, "That is not a lab ID (1 to 64 letters, digits, - or _). Nothing was changed.")
 	}
-	a.labCookie(l, labMode(state(c).sess, l.Slug)).set(c, id, 0)
-	return c.Redirect("/lab/"+l.Slug+"/site/account?attempt=1", fiber.StatusSeeOther)
+	sess, st, err := a.labs.Lookup(c.UserContext(), l.Slug, id)
+	if err != nil {
+		return err
+	}
+	r := &labReq{lab: l, id: id, state: st, sess: sess}
+	if sess != nil {
+		r.lastSeen = sess.Row.LastSeenAt
+	}
+	mode := labMode(rs.sess, l.Slug)
+	if sess != nil {
+		mode = sess.Mode()
+	}
+	if outcome, via := a.attemptOutcome(learnerOf(rs.sess), r, pasted); outcome != "" {
+		if err := a.recordAttempt(c, map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": via}); err != nil {
+			return err
+		}
+	}
+	if pasted {
+		a.labCookie(l, labMode(rs.sess, l.Slug)).set(c, id, 0)
+	}
+	return c.Redirect("/lab/"+l.Slug+"/site/account", fiber.StatusSeeOther)
 }
 
 // labSteal is the cookie-theft lab's "attacker's server": the injected demo
@@ -154,7 +197,9 @@ func (a *app) labSteal(c *fiber.Ctx) error {
 			explain = "The script sent a value, but it names no live lab session (" + st + ")."
 		}
 	}
-	a.recordNow(c, events.LabAttack, map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": "solo"})
+	if err := a.recordAttempt(c, map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": "solo"}); err != nil {
+		return err
+	}
 	return c.JSON(fiber.Map{"outcome": outcome, "mode": mode, "captured": captured, "explain": explain, "saw_chars": len(got)})
 }
 
@@ -168,7 +213,7 @@ func (a *app) crossSiteAttempt(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tok, err := a.labs.NewAttempt(c.UserContext(), l.Slug, labMode(rs.sess, l.Slug), learnerOf(rs.sess), rs.sess.row.Key, target)
+	tok, err := a.labs.NewAttempt(c.UserContext(), l.Slug, labMode(rs.sess, l.Slug), learnerOf(rs.sess), target)
 	if err != nil {
 		return err
 	}
@@ -272,10 +317,41 @@ func (a *app) crossSiteAdd(c *fiber.Ctx) error {
 		}
 	}
 	if att != nil {
-		r.change("This request came from the attacker's page (attempt " + att.IDPrefix + "…): the attack " + outcome + ".")
-		a.labRecordAttack(c, att.ShopKey, map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": "solo"})
+		// The attempt is used once, atomically: a replayed form is obeyed
+		// or refused like any other (it is the lab), but its outcome is
+		// not kept. Nothing reaches a shop session from here: this request
+		// carries no shop cookie, so it cannot say whose lessons it is for.
+		used, err := a.labs.UseAttempt(c.UserContext(), l.Slug, string(args.Peek("attempt")), outcome)
+		if err != nil {
+			return err
+		}
+		if used {
+			r.change("This request came from the attacker's page (attempt " + att.IDPrefix + "…): the attack " + outcome + ". Go back to the lab page to record the outcome in your lessons.")
+			r.back = "/lab/" + l.Slug + "?attempt=" + url.QueryEscape(string(args.Peek("attempt")))
+		} else {
+			r.change("This request carried attempt " + att.IDPrefix + "…, which was already used: the attack " + outcome + ", but nothing is recorded for it.")
+		}
 	}
 	return a.renderLabSite(c, r, status, "cart")
+}
+
+// crossSiteRecord takes a cross-site attempt's outcome into the learner's
+// lessons: a POST with their own shop cookie and CSRF token, for an attempt
+// issued to them and used by the attacker's form, once.
+func (a *app) crossSiteRecord(c *fiber.Ctx) error {
+	l, _ := labs.Find(slugs.CrossSite)
+	tok := string(c.Request().PostArgs().Peek("attempt"))
+	att, err := a.labs.RecordAttempt(c.UserContext(), l.Slug, tok, learnerOf(state(c).sess))
+	if err != nil {
+		return err
+	}
+	if att == nil {
+		return fiber.NewError(fiber.StatusConflict, "There is no outcome to record for this attempt: it is not yours, the attacker's page has not used it yet, it was already recorded, or it expired ("+shortDuration(labs.AttemptLifetime)+"). Nothing was recorded.")
+	}
+	if err := a.recordAttempt(c, map[string]string{"lab": l.Slug, "mode": string(att.Mode), "outcome": att.Outcome, "via": "solo"}); err != nil {
+		return err
+	}
+	return a.redirect(c, "/lab/"+l.Slug+"?attempt="+url.QueryEscape(tok))
 }
 
 // quantity parses the lab cart's 1..99 quantity.

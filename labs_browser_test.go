@@ -145,6 +145,14 @@ func TestBrowserCrossSiteLabSameSiteKeepsTheCookieHome(t *testing.T) {
 			t.Errorf("defended: the browser should have withheld the Lax cookie:\n%s", text)
 		}
 		saveScreenshot(t, ctx, "lab-cross-site-"+tc.mode)
+		// The attacker's request carried no shop cookie: the learner takes
+		// the outcome back to the lab page and records it there.
+		browserClickAndWait(t, ctx, `#lab-back`)
+		if got := waitOutcome(t, ctx, ".lab-outcome"); got != tc.want {
+			t.Errorf("%s: the lab page says the attack %s, want %s", tc.mode, got, tc.want)
+		}
+		browserClickAndWait(t, ctx, `#record-attempt`)
+		browserDo(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#attempt-recorded`)))
 	}
 	evs := labEvents(t, srv, "lab.attack")
 	if !b2(evs, "cross-site", "weak", "succeeded") || !b2(evs, "cross-site", "defended", "failed") {

@@ -194,7 +194,17 @@ func TestFixationLabWithTwoRealBrowsers(t *testing.T) {
 			if rotated != (tc.mode == "defended") {
 				t.Errorf("%s: rotated at login = %v", tc.mode, rotated)
 			}
-			acct := attacker.get("/lab/fixation/site/account")
+			// The attacker's account page records nothing by itself (a GET)...
+			attacker.get("/lab/fixation/site/account?attempt=1")
+			if hasEvent(labEvents(t, s, "lab.attack"), map[string]string{"lab": "fixation", "mode": tc.mode}) {
+				t.Errorf("%s: a GET of the lab's account page recorded an attack", tc.mode)
+			}
+			// ...the lab page's form, with the shop cookie and token, does.
+			use := attacker.post("/lab/fixation/use", url.Values{"csrf_token": {attacker.csrf("/lab/fixation")}})
+			if use.Status != http.StatusSeeOther || use.Header.Get("Location") != "/lab/fixation/site/account" {
+				t.Fatalf("%s: use the planted ID: %d → %q", tc.mode, use.Status, use.Header.Get("Location"))
+			}
+			acct := attacker.get(use.Header.Get("Location"))
 			if (acct.Status == http.StatusOK) != (tc.want == "succeeded") || (acct.Header.Get("X-Lab-User") == "alice") != (tc.want == "succeeded") {
 				t.Errorf("%s: attacker's account page %d user %q", tc.mode, acct.Status, acct.Header.Get("X-Lab-User"))
 			}
@@ -273,7 +283,8 @@ func TestExpiryLabUsesTheServersClock(t *testing.T) {
 			b.get("/lab/expiry/site")
 			b.post("/lab/expiry/site/login", url.Values{"username": {"alice"}, "password": {"wonderland"}})
 			s.clock.Advance(labs.IdleTimeout + time.Second)
-			acct := b.get("/lab/expiry/site/account")
+			use := b.post("/lab/expiry/use", url.Values{"csrf_token": {b.csrf("/lab/expiry")}})
+			acct := b.get(use.Header.Get("Location"))
 			if (acct.Header.Get("X-Lab-User") == "alice") != (tc.want == "succeeded") {
 				t.Errorf("%s: old ID after the timeout opened user %q", tc.mode, acct.Header.Get("X-Lab-User"))
 			}
@@ -416,6 +427,12 @@ func crossSiteAttack(t *testing.T, s *testServer, b *browser, mode string, sameS
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	// Back on the lab page, the learner records the outcome (a POST with
+	// the shop cookie and token: the attacker's request had neither).
+	rec := b.post("/lab/cross-site/record", url.Values{"attempt": {loc.Query().Get("t")}, "csrf_token": {b.csrf("/lab/cross-site")}})
+	if rec.Status != http.StatusSeeOther {
+		t.Fatalf("record the attempt: %d\n%.400s", rec.Status, rec.Body)
+	}
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
 }
 
@@ -540,7 +557,11 @@ func TestLabBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			{"POST", "/lab/fixation/site/login", url.Values{"username": {""}}, 400},
 			{"POST", "/lab/cross-site/site/cart/add", url.Values{"item": {"x"}, "quantity": {"1000"}}, 400},
 			{"GET", "/lab/cross-site/evil?t=nope", nil, 404},
-			{"POST", "/lab/cookie-theft/site/steal", url.Values{"cookies": {strings.Repeat("a", 5000)}}, 413},
+			{"POST", "/lab/cookie-theft/site/steal", url.Values{"cookies": {strings.Repeat("a", 5000)}, "csrf_token": {tok}}, 413},
+			{"POST", "/lab/cookie-theft/site/steal", url.Values{"cookies": {""}}, 403},
+			{"POST", "/lab/cross-site/record", url.Values{"attempt": {"nope"}, "csrf_token": {tok}}, 409},
+			{"POST", "/lab/cross-site/record", url.Values{"attempt": {ids.New()}}, 403},
+			{"POST", "/lab/expiry/use", url.Values{"csrf_token": {tok}}, 400},
 		} {
 			var r response
 			if tc.method == "GET" {
@@ -582,7 +603,7 @@ func stealLabCookie(t *testing.T, b *browser, mode string) response {
 	if !ck.HttpOnly {
 		sent = "lab_cookie_theft=" + ck.Value
 	}
-	return b.post("/lab/cookie-theft/site/steal", url.Values{"cookies": {sent}})
+	return b.post("/lab/cookie-theft/site/steal", url.Values{"cookies": {sent}, "csrf_token": {b.csrf("/lab/cookie-theft")}})
 }
 
 // expireLabSession runs the expiry lab's simulation across its idle timeout.

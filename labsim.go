@@ -15,8 +15,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"sessionlab/db"
-	"sessionlab/events"
 	"sessionlab/ids"
 	"sessionlab/labs"
 	"sessionlab/labs/slugs"
@@ -393,11 +391,7 @@ func (a *app) labSim(c *fiber.Ctx) error {
 		run.Done = i + 1
 	}
 	if run.Done == len(steps) && run.Outcome != "" {
-		err := a.change(c, func(context.Context, *db.Tx, *session) error {
-			rs.record(events.LabAttack, map[string]string{"lab": l.Slug, "mode": string(run.Mode), "outcome": run.Outcome, "via": "solo"})
-			return nil
-		})
-		if err != nil {
+		if err := a.recordAttempt(c, map[string]string{"lab": l.Slug, "mode": string(run.Mode), "outcome": run.Outcome, "via": "solo"}); err != nil {
 			return err
 		}
 	}

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -36,6 +36,7 @@ type labReq struct {
 	fallback  labs.Mode // the mode to show when there is no lab session
 	previous  []string  // what this browser's last lab-site POST did (the row's flash), shown once
 	forgotten bool      // this response expires the lab cookie
+	back      string    // the cross-site lab: where the learner records the outcome
 }
 
 func (r *labReq) change(s string) { r.changes = append(r.changes, s) }
@@ -276,59 +277,90 @@ func (a *app) labSiteLogout(c *fiber.Ctx) error {
 }
 
 // labSiteAccount is the page an attacker wants: it shows whose account the
-// lab cookie opens. A real browser (pairs, or one learner alone for expiry)
-// that reaches it with someone else's session records the attack's outcome
-// in its own shop session.
+// lab cookie opens. It records nothing: a GET has no side effect beyond the
+// lab session's own last-seen. An attempt is recorded by the lab page's
+// "use" form (labUse), a POST with the learner's shop cookie and CSRF token.
 func (a *app) labSiteAccount(c *fiber.Ctx) error {
 	r, err := a.labRequest(c)
 	if err != nil {
 		return err
 	}
-	a.recordRealAttempt(c, r)
 	if r.state != labs.StateValid || r.sess.User() == "" {
 		return a.renderLabSite(c, r, fiber.StatusUnauthorized, "account")
 	}
 	return a.renderLabSite(c, r, fiber.StatusOK, "account")
 }
 
-// recordRealAttempt decides whether this account-page request by a real
-// browser was an attack, and how it went:
+// attemptOutcome decides whether using a lab ID was an attack by the
+// learner me, and how it went ("" when it was no attack, e.g. one's own
+// session):
 //   - a live, logged-in session that another learner logged in: succeeded (pair)
 //   - a session that another learner logged in, but which ended: failed (pair)
-//   - an ID pasted into the lab page (attempt=1) that names nothing: failed (pair)
+//   - an ID pasted into the lab page (pasted) that names nothing: failed (pair)
 //   - the expiry lab: an ID left idle past the timeout that still works:
 //     succeeded; one the server expired: failed (solo)
-func (a *app) recordRealAttempt(c *fiber.Ctx, r *labReq) {
-	rs := state(c)
-	if rs.sess == nil {
-		return // curl or a simulated browser: the simulator records its own runs
-	}
-	me := learnerOf(rs.sess)
-	outcome, via := "", "pair"
-	mode := labMode(rs.sess, r.lab.Slug)
-	if r.sess != nil {
-		mode = r.sess.Mode()
-	}
-	switch {
-	case r.lab.Slug == slugs.Expiry:
-		via = "solo"
+func (a *app) attemptOutcome(me string, r *labReq, pasted bool) (outcome, via string) {
+	if r.lab.Slug == slugs.Expiry {
 		switch {
 		case r.state == labs.StateValid && r.sess.User() != "" && a.now().Sub(r.lastSeen) >= labs.IdleTimeout:
-			outcome = "succeeded"
+			return "succeeded", "solo"
 		case r.sess != nil && r.sess.User() != "" && (r.state == labs.StateExpired || r.sess.Row.Ended == "expired"):
-			outcome = "failed"
+			return "failed", "solo"
 		}
+		return "", ""
+	}
+	switch {
 	case r.state == labs.StateValid && r.sess.User() != "" && r.sess.Row.LoginLearner != me:
-		outcome = "succeeded"
+		return "succeeded", "pair"
 	case r.state == labs.StateEnded && r.sess.Row.LoginLearner != "" && r.sess.Row.LoginLearner != me:
-		outcome = "failed"
-	case c.Query("attempt") == "1" && r.state != labs.StateValid:
-		outcome = "failed"
+		return "failed", "pair"
+	case pasted && r.state != labs.StateValid:
+		return "failed", "pair"
 	}
-	if outcome == "" {
-		return
+	return "", ""
+}
+
+// recordAttempt saves a lab.attack event in the request's own shop session
+// (and the lesson steps it completes). Unlike app.change it leaves the
+// session's last_seen_at and expires_at as they were: an attack's outcome is
+// not the learner's activity, and must never keep a session alive.
+func (a *app) recordAttempt(c *fiber.Ctx, detail map[string]string) error {
+	rs := state(c)
+	if rs.sess == nil {
+		return nil
 	}
-	a.recordNow(c, events.LabAttack, map[string]string{"lab": r.lab.Slug, "mode": string(mode), "outcome": outcome, "via": via})
+	ctx := c.UserContext()
+	mark := len(rs.pending)
+	var saved *session
+	err := a.db.InTx(ctx, func(tx *db.Tx) error {
+		rs.pending = rs.pending[:mark] // a retried transaction records afresh
+		row, err := tx.LockSession(ctx, rs.sess.row.Key)
+		if errors.Is(err, db.ErrNotFound) {
+			return errSessionGone
+		}
+		if err != nil {
+			return err
+		}
+		s, err := decodeSession(row)
+		if err != nil {
+			return err
+		}
+		rs.record(events.LabAttack, detail)
+		if err := a.commitEvents(c, tx, s, rs, true); err != nil {
+			return err
+		}
+		if err := s.encode(); err != nil {
+			return err
+		}
+		saved = s
+		return tx.UpdateSession(ctx, s.row) // progress kept in the data; times unchanged
+	})
+	if err != nil {
+		rs.pending = rs.pending[:mark]
+		return fmt.Errorf("lab: record attempt: %w", err)
+	}
+	rs.sess = saved
+	return nil
 }
 
 // labSiteRedirect answers a lab-site POST with 303, carrying its changes in
@@ -398,7 +430,20 @@ func (a *app) renderLabSite(c *fiber.Ctx, r *labReq, status int, view string) er
 		"Steal": r.lab.Slug == slugs.CookieTheft,
 		"Base":  a.publicBase(c),
 		"ID":    labID(r),
+		"Back":  r.back,
+		// The injected script's "attacker's server" records the outcome in
+		// the learner's lessons: a POST, so it carries the shop's token.
+		"ShopCSRF": shopCSRF(state(c).sess, r.lab.Slug == slugs.CookieTheft),
 	})
+}
+
+// shopCSRF is the shop session's CSRF token for a lab page whose script
+// posts to the shop ("" otherwise, or without a shop session).
+func shopCSRF(s *session, wanted bool) string {
+	if s == nil || !wanted {
+		return ""
+	}
+	return s.data.CSRF
 }
 
 // labID is the whole lab ID, shown on the lab site so a learner can send it
@@ -481,34 +526,4 @@ func setCookieLine(h string) string {
 		attrs = ";" + attrs
 	}
 	return truncate(name+"="+shown+attrs, 300)
-}
-
-// labRecordAttack records a lab attack's outcome in a shop session other than
-// the request's own: the cross-site POST arrives without the learner's shop
-// cookie (SameSite=Lax withholds it), so the attempt token names the session.
-func (a *app) labRecordAttack(c *fiber.Ctx, shopKey string, detail map[string]string) {
-	rs := state(c)
-	saved, savedDone := rs.sess, len(rs.done)
-	defer func() { rs.sess = saved; rs.done = rs.done[:savedDone] }()
-	row, err := a.db.SessionByKey(c.UserContext(), shopKey)
-	if err != nil {
-		if !errors.Is(err, db.ErrNotFound) {
-			a.log.Warn("lab: find learner's session", "err", err)
-		}
-		return
-	}
-	s, err := decodeSession(row)
-	if err != nil {
-		a.log.Warn("lab: decode learner's session", "err", err)
-		return
-	}
-	rs.sess = s
-	err = a.change(c, func(context.Context, *db.Tx, *session) error {
-		rs.record(events.LabAttack, detail)
-		return nil
-	})
-	if err != nil {
-		rs.pending = rs.pending[:0]
-		a.log.Error("lab: record attack", "err", err)
-	}
 }

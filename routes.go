@@ -74,14 +74,20 @@ func (a *app) routes() {
 	labSite := func(h fiber.Handler) []fiber.Handler {
 		return []fiber.Handler{a.withExistingSession, h}
 	}
+	// labRecord: a lab-site POST that records an outcome in the learner's
+	// lessons needs the shop cookie and its CSRF token, like any shop POST.
+	labRecord := func(h fiber.Handler) []fiber.Handler {
+		return []fiber.Handler{a.withExistingSession, a.csrfProtect, h}
+	}
 	f.Get("/lab", page(a.labIndex)...)
 	f.Get("/lab/:slug", page(a.labShow)...)
 	f.Post("/lab/:slug/mode", page(a.labSetMode)...)
 	f.Post("/lab/:slug/sim", page(a.labSim)...)
 	f.Post("/lab/:slug/use", page(a.labUse)...)
 	f.Post("/lab/cross-site/attempt", page(a.crossSiteAttempt)...)
+	f.Post("/lab/cross-site/record", page(a.crossSiteRecord)...)
 	f.Get("/lab/cross-site/evil", a.crossSiteEvil)
-	f.Post("/lab/cookie-theft/site/steal", labSite(a.labSteal)...)
+	f.Post("/lab/cookie-theft/site/steal", labRecord(a.labSteal)...)
 	f.Post("/lab/cross-site/site/cart/add", labSite(a.crossSiteAdd)...)
 	f.Get("/lab/:slug/site", labSite(a.labSiteHome)...)
 	f.Post("/lab/:slug/site/login", labSite(a.labSiteLogin)...)

@@ -16,7 +16,7 @@ type LabSession struct {
 	Mode         string         `db:"mode"`      // "weak" or "defended", fixed when the row is created
 	IDPrefix     string         `db:"id_prefix"` // the start of the cookie value, for the panels
 	Owner        string         `db:"owner"`     // the learner whose browser got it issued ("" for a simulated one)
-	ShopKey      string         `db:"shop_key"`  // attempt rows: the shop session to record the outcome into
+	ShopKey      string         `db:"shop_key"`  // unused: attempts record through their owner's own request (Owner)
 	Username     sql.NullString `db:"username"`
 	LoginLearner string         `db:"login_learner"` // the learner whose browser logged it in
 	Data         string         `db:"data"`          // JSON
@@ -88,4 +88,28 @@ func (d *DB) NextLabCounter(ctx context.Context, name string, seed int64, at tim
 		return err
 	})
 	return n, err
+}
+
+// AdvanceLabAttempt moves a live attempt row from one state (its ended
+// column) to the next in one conditional UPDATE, and reports whether it
+// did: of two requests racing with the same token, on any instance, one
+// wins. owner, when set, must match; data, when set, replaces the row's.
+func (d *DB) AdvanceLabAttempt(ctx context.Context, lab, key, from, to, owner, data string, at time.Time) (bool, error) {
+	q := "UPDATE lab_sessions SET ended = ?, ended_at = ?, last_seen_at = ?"
+	args := []any{to, at, at}
+	if data != "" {
+		q += ", data = ?"
+		args = append(args, data)
+	}
+	q += " WHERE lab = ? AND `key` = ? AND ended = ? AND expires_at > ?"
+	args = append(args, lab, key, from, at)
+	if owner != "" {
+		q += " AND owner = ?"
+		args = append(args, owner)
+	}
+	r, err := d.exec(ctx, d.W, q, args...)
+	if err != nil {
+		return false, err
+	}
+	return rowsAffected(r) == 1, nil
 }

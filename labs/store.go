@@ -244,30 +244,53 @@ func (s *Store) save(ctx context.Context, sess *Session) error {
 	return nil
 }
 
+// AttemptLifetime bounds a cross-site attempt: long enough to follow the
+// link and come back, short enough that a token found later is worthless.
+const AttemptLifetime = 5 * time.Minute
+
 // Attempt is a registered cross-site attempt.
 type Attempt struct {
 	Mode     Mode
-	ShopKey  string // the learner's shop session, where the outcome is recorded
+	Owner    string // the learner it was issued to: only they can record it
 	IDPrefix string
 	Target   string // the lab site's origin, where the attacker's form posts
+	Outcome  string // set once the attacker's form used it: succeeded or failed
+	Used     bool   // the attacker's form arrived with it
+	Recorded bool   // its outcome reached the owner's lessons
 }
 
-// NewAttempt registers a cross-site attempt: the token the attacker's page
-// carries names the learner's shop session, so the outcome can be recorded
-// there even when the browser withholds every cookie (which is the point).
-func (s *Store) NewAttempt(ctx context.Context, lab string, mode Mode, owner, shopKey, target string) (string, error) {
+// attemptData is the JSON an attempt row keeps.
+type attemptData struct {
+	Target  string `json:"target"`
+	Outcome string `json:"outcome,omitempty"`
+}
+
+// The life of an attempt row, in its ended column: "" (issued), "used" (the
+// attacker's form arrived, once), "recorded" (the owner took the outcome,
+// once). Each step is one conditional UPDATE, so two instances racing with
+// the same token cannot both win.
+const (
+	attemptUsed     = "used"
+	attemptRecorded = "recorded"
+)
+
+// NewAttempt registers a cross-site attempt for a learner. The token the
+// attacker's page carries names the attempt, never the learner's session:
+// the outcome reaches the learner only through a request of their own.
+func (s *Store) NewAttempt(ctx context.Context, lab string, mode Mode, owner, target string) (string, error) {
 	now := s.now()
 	tok := ids.New()
-	data, _ := json.Marshal(map[string]string{"target": target})
-	row := &db.LabSession{Lab: lab + ":attempt", Key: ids.Hash(tok), Mode: string(mode), IDPrefix: ids.Prefix(tok), Owner: owner, ShopKey: shopKey, Data: string(data),
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: sql.NullTime{Time: now.Add(30 * time.Minute), Valid: true}}
+	data, _ := json.Marshal(attemptData{Target: target})
+	row := &db.LabSession{Lab: lab + ":attempt", Key: ids.Hash(tok), Mode: string(mode), IDPrefix: ids.Prefix(tok), Owner: owner, Data: string(data),
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: sql.NullTime{Time: now.Add(AttemptLifetime), Valid: true}}
 	if err := s.db.InsertLabSession(ctx, row); err != nil {
 		return "", fmt.Errorf("labs: attempt: %w", err)
 	}
 	return tok, nil
 }
 
-// Attempt returns a live attempt, or db.ErrNotFound.
+// Attempt reads an attempt that has not expired, used or not, or returns
+// db.ErrNotFound. It changes nothing.
 func (s *Store) Attempt(ctx context.Context, lab, tok string) (*Attempt, error) {
 	if !ValidID(tok) {
 		return nil, db.ErrNotFound
@@ -279,11 +302,51 @@ func (s *Store) Attempt(ctx context.Context, lab, tok string) (*Attempt, error) 
 	if !row.ExpiresAt.Valid || !s.now().Before(row.ExpiresAt.Time) {
 		return nil, db.ErrNotFound
 	}
-	var d struct {
-		Target string `json:"target"`
-	}
+	var d attemptData
 	json.Unmarshal([]byte(row.Data), &d)
-	return &Attempt{Mode: Mode(row.Mode), ShopKey: row.ShopKey, IDPrefix: row.IDPrefix, Target: d.Target}, nil
+	return &Attempt{Mode: Mode(row.Mode), Owner: row.Owner, IDPrefix: row.IDPrefix, Target: d.Target, Outcome: d.Outcome,
+		Used: row.Ended != "", Recorded: row.Ended == attemptRecorded}, nil
+}
+
+// UseAttempt marks a fresh attempt used by the attacker's form, with the
+// outcome, and reports whether this call did it: a replayed or expired
+// token gets false and changes nothing.
+func (s *Store) UseAttempt(ctx context.Context, lab, tok, outcome string) (bool, error) {
+	att, err := s.Attempt(ctx, lab, tok)
+	if errors.Is(err, db.ErrNotFound) || err == nil && att.Used {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	data, _ := json.Marshal(attemptData{Target: att.Target, Outcome: outcome})
+	ok, err := s.db.AdvanceLabAttempt(ctx, lab+":attempt", ids.Hash(tok), "", attemptUsed, "", string(data), s.now())
+	if err != nil {
+		return false, fmt.Errorf("labs: use attempt: %w", err)
+	}
+	return ok, nil
+}
+
+// RecordAttempt takes a used attempt's outcome for its owner, once: it
+// returns the attempt when this call took it, nil when the token is not
+// the owner's, not used yet, already recorded or expired.
+func (s *Store) RecordAttempt(ctx context.Context, lab, tok, owner string) (*Attempt, error) {
+	att, err := s.Attempt(ctx, lab, tok)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if owner == "" || att.Owner != owner || !att.Used || att.Recorded {
+		return nil, nil
+	}
+	ok, err := s.db.AdvanceLabAttempt(ctx, lab+":attempt", ids.Hash(tok), attemptUsed, attemptRecorded, owner, "", s.now())
+	if err != nil || !ok {
+		return nil, err
+	}
+	att.Recorded = true
+	return att, nil
 }
 
 // TokenOK compares a form's CSRF token with the lab session's, in constant time.
