@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,21 @@ func shopTimes(t *testing.T, s *testServer, b *browser) (lastSeen, expires time.
 		t.Fatal(err)
 	}
 	return row.LastSeen, row.Expires
+}
+
+// weakCrossSiteLab switches b's cross-site lab to weak and returns the lab
+// ID its lab shop issues (from the Set-Cookie: Go's jar keeps the weak,
+// Secure cookie off http://, unlike a browser on localhost).
+func weakCrossSiteLab(t *testing.T, b *browser) string {
+	t.Helper()
+	b.setLabMode("cross-site", "weak")
+	for _, c := range (&http.Response{Header: b.get("/lab/cross-site/site").Header}).Cookies() {
+		if c.Name == "lab_cross_site" {
+			return c.Value
+		}
+	}
+	t.Fatal("the weak lab shop set no lab_cross_site cookie")
+	return ""
 }
 
 // prepareCrossSite registers a cross-site attempt for b and returns its token.
@@ -56,13 +72,7 @@ func TestLabAttemptIsRecordedOnceOnlyForItsLearner(t *testing.T) {
 		learner, classmate := s.newBrowser(t), s.newBrowser(t)
 		learner.get("/")
 		classmate.get("/")
-		learner.setLabMode("cross-site", "weak")
-		var labID string
-		for _, c := range (&http.Response{Header: learner.get("/lab/cross-site/site").Header}).Cookies() {
-			if c.Name == "lab_cross_site" {
-				labID = c.Value
-			}
-		}
+		labID := weakCrossSiteLab(t, learner)
 		tok := prepareCrossSite(t, learner)
 		attacks := func() int { return len(labEvents(t, s, "lab.attack")) }
 		seen, exp := shopTimes(t, s, learner)
@@ -123,6 +133,40 @@ func TestLabAttemptIsRecordedOnceOnlyForItsLearner(t *testing.T) {
 		r := s.newBrowser(t).post("/lab/cookie-theft/site/steal", url.Values{"cookies": {""}})
 		if r.Status != http.StatusForbidden || attacks() != 1 {
 			t.Errorf("steal without a shop cookie: %d, %d events; want 403 and none", r.Status, attacks())
+		}
+	})
+}
+
+// Two instances on one database, the attacker's form sent to both at once
+// many times: the attempt is used exactly once.
+func TestLabAttemptIsUsedOnceAcrossInstances(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		one, two := startServer(t, dbURL, withInstance("one")), startServer(t, dbURL, withInstance("two"))
+		learner := one.newBrowser(t)
+		learner.get("/")
+		labID := weakCrossSiteLab(t, learner)
+		tok := prepareCrossSite(t, learner)
+		const n = 8
+		used := make(chan bool, 2*n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			for _, s := range []*testServer{one, two} {
+				wg.Go(func() {
+					r := forgedForm(t, s, labID, tok)
+					used <- strings.Contains(r.Body, "record the outcome")
+				})
+			}
+		}
+		wg.Wait()
+		close(used)
+		wins := 0
+		for u := range used {
+			if u {
+				wins++
+			}
+		}
+		if wins != 1 {
+			t.Errorf("the attempt was used %d times by %d concurrent forms on two instances, want once", wins, 2*n)
 		}
 	})
 }

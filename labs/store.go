@@ -313,12 +313,14 @@ func (s *Store) Attempt(ctx context.Context, lab, tok string) (*Attempt, error) 
 // token gets false and changes nothing.
 func (s *Store) UseAttempt(ctx context.Context, lab, tok, outcome string) (bool, error) {
 	att, err := s.Attempt(ctx, lab, tok)
-	if errors.Is(err, db.ErrNotFound) || err == nil && att.Used {
+	if errors.Is(err, db.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	// Whether it was used already is the UPDATE's to decide (ended = ''),
+	// not this read's: between the two, another instance may have used it.
 	data, _ := json.Marshal(attemptData{Target: att.Target, Outcome: outcome})
 	ok, err := s.db.AdvanceLabAttempt(ctx, lab+":attempt", ids.Hash(tok), "", attemptUsed, "", string(data), s.now())
 	if err != nil {
