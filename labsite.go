@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -321,45 +322,23 @@ func (a *app) attemptOutcome(me string, r *labReq, pasted bool) (outcome, via st
 }
 
 // recordAttempt saves a lab.attack event in the request's own shop session
-// (and the lesson steps it completes). Unlike app.change it leaves the
-// session's last_seen_at and expires_at as they were: an attack's outcome is
-// not the learner's activity, and must never keep a session alive.
+// (and the lesson steps it completes). The session's last_seen_at and
+// expires_at stay as they were: an attack's outcome is not the learner's
+// activity, and must never keep a session alive.
 func (a *app) recordAttempt(c *fiber.Ctx, detail map[string]string) error {
 	rs := state(c)
 	if rs.sess == nil {
 		return nil
 	}
-	ctx := c.UserContext()
-	mark := len(rs.pending)
-	var saved *session
-	err := a.db.InTx(ctx, func(tx *db.Tx) error {
-		rs.pending = rs.pending[:mark] // a retried transaction records afresh
-		row, err := tx.LockSession(ctx, rs.sess.row.Key)
-		if errors.Is(err, db.ErrNotFound) {
-			return errSessionGone
-		}
-		if err != nil {
-			return err
-		}
-		s, err := decodeSession(row)
-		if err != nil {
-			return err
-		}
+	rs.keepTimes = true
+	defer func() { rs.keepTimes = false }()
+	err := a.change(c, func(context.Context, *db.Tx, *session) error {
 		rs.record(events.LabAttack, detail)
-		if err := a.commitEvents(c, tx, s, rs, true); err != nil {
-			return err
-		}
-		if err := s.encode(); err != nil {
-			return err
-		}
-		saved = s
-		return tx.UpdateSession(ctx, s.row) // progress kept in the data; times unchanged
+		return nil
 	})
 	if err != nil {
-		rs.pending = rs.pending[:mark]
 		return fmt.Errorf("lab: record attempt: %w", err)
 	}
-	rs.sess = saved
 	return nil
 }
 

@@ -26,6 +26,7 @@ type reqState struct {
 	// lastExchange is the session's exchanges record (JSON), read with it:
 	// what its last form POST did (exchange.go).
 	lastExchange string
+	keepTimes    bool // a change that only records (a lab outcome): last_seen_at and expires_at stay
 }
 
 func state(c *fiber.Ctx) *reqState {

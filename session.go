@@ -265,8 +265,10 @@ func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *se
 		if err := fn(ctx, tx, s); err != nil {
 			return err
 		}
-		now := a.now()
-		s.row.LastSeenAt, s.row.ExpiresAt, s.row.Instance = now, a.expiry(s.row.CreatedAt, now), a.cfg.Instance
+		if !rs.keepTimes {
+			now := a.now()
+			s.row.LastSeenAt, s.row.ExpiresAt, s.row.Instance = now, a.expiry(s.row.CreatedAt, now), a.cfg.Instance
+		}
 		if err := a.commitEvents(c, tx, s, rs, true); err != nil {
 			return err
 		}
