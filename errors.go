@@ -36,7 +36,7 @@ func (a *app) handleError(c *fiber.Ctx, err error) error {
 	default:
 		a.log.Error("request failed", "route", c.Route().Path, "method", c.Method(), "err", err)
 	}
-	setSecurityHeaders(c)
+	a.setSecurityHeaders(c)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if wantsJSON(c) {
 		return c.Status(status).JSON(fiber.Map{"error": msg, "status": status})
