@@ -52,3 +52,48 @@ func TestHSTSOnEveryResponseOnlyWithSecureCookies(t *testing.T) {
 	})
 }
 
+// A user's notes are capped at maxNotes: the 1,001st gets a clear 422 and
+// changes nothing (no note, no event); deleting one makes room.
+func TestNotesAreCappedPerUser(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		alice := srv.newBrowser(t)
+		alice.login("alice", "wonderland")
+		var uid int64
+		if err := srv.db.W.Get(&uid, "SELECT id FROM users WHERE username = 'alice'"); err != nil {
+			t.Fatal(err)
+		}
+		tx := srv.db.W.MustBegin()
+		for i := 0; i < maxNotes-1; i++ {
+			tx.MustExec("INSERT INTO notes (user_id, body, created_at) VALUES (?, ?, ?)", uid, "note "+strconv.Itoa(i), srv.clock.Now())
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if r := alice.submit("/notes", url.Values{"text": {"the thousandth"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("note %d: %d, want 303\n%s", maxNotes, r.Status, r.Body)
+		}
+		token := alice.csrf("/notes")
+		before, events := dbSnapshot(t, srv), countRows(t, srv, "events")
+		r := alice.post("/notes", url.Values{"text": {"one too many"}, "csrf_token": {token}})
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "1000 notes") || !strings.Contains(r.Body, "Nothing was saved") {
+			t.Fatalf("note %d: %d, want 422 saying why\n%s", maxNotes+1, r.Status, r.Body)
+		}
+		if after := dbSnapshot(t, srv); after != before {
+			t.Errorf("the refused note changed the database")
+		}
+		if n := countRows(t, srv, "events"); n != events {
+			t.Errorf("events: %d → %d, want unchanged", events, n)
+		}
+		if page := alice.get("/notes").Body; !strings.Contains(page, "1000 of at most 1000 notes") {
+			t.Errorf("/notes does not say the count and the cap")
+		}
+		ids := alice.noteIDs()
+		if r := alice.submit("/notes/"+ids[0]+"/delete", nil); r.Status != http.StatusSeeOther {
+			t.Fatalf("delete: %d", r.Status)
+		}
+		if r := alice.submit("/notes", url.Values{"text": {"room again"}}); r.Status != http.StatusSeeOther {
+			t.Errorf("after deleting one: %d, want 303", r.Status)
+		}
+	})
+}

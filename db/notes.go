@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -20,8 +21,27 @@ func (d *DB) Notes(ctx context.Context, userID int64) ([]Note, error) {
 	return ns, err
 }
 
-// AddNote stores a note and returns its id.
-func (tx *Tx) AddNote(ctx context.Context, userID int64, body string, at time.Time) (int64, error) {
+// ErrTooManyNotes: the user already has the most notes AddNote allows.
+var ErrTooManyNotes = errors.New("too many notes")
+
+// AddNote stores a note and returns its id, unless the user already has max
+// notes (→ ErrTooManyNotes, nothing stored). The user's row is locked first
+// on MariaDB, so two of their sessions adding at once cannot both pass the
+// count; SQLite's BEGIN IMMEDIATE already serialises writers.
+func (tx *Tx) AddNote(ctx context.Context, userID int64, body string, at time.Time, max int) (int64, error) {
+	if tx.Dialect() == MariaDB {
+		var id int64
+		if err := tx.get(ctx, &id, `SELECT id FROM users WHERE id = ? FOR UPDATE`, userID); err != nil {
+			return 0, err
+		}
+	}
+	var n int
+	if err := tx.get(ctx, &n, `SELECT COUNT(*) FROM notes WHERE user_id = ?`, userID); err != nil {
+		return 0, err
+	}
+	if n >= max {
+		return 0, ErrTooManyNotes
+	}
 	r, err := tx.exec(ctx, `INSERT INTO notes (user_id, body, created_at) VALUES (?, ?, ?)`, userID, body, at)
 	if err != nil {
 		return 0, err
