@@ -97,3 +97,72 @@ func TestNotesAreCappedPerUser(t *testing.T) {
 		}
 	})
 }
+
+// A shadow sessionid (planted under a narrower Path, so the browser sends it
+// first) must not cost the learner their session: the server tries every
+// sessionid sent, serves the live one, sends no Set-Cookie that would replace
+// it, writes no row, and the cookie panel shows both and says which it used.
+func TestShadowSessionCookieDoesNotReplaceTheRealOne(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		alice := srv.newBrowser(t)
+		alice.login("alice", "wonderland")
+		real := alice.sessionID()
+		gone := srv.newBrowser(t) // a well-formed ID whose session has ended
+		gone.get("/")
+		ended := gone.sessionID()
+		gone.submit("/logout", nil)
+		forged := strings.Repeat("A", idLen)
+		// twins: the request names more than one distinct sessionid.
+		for name, tc := range map[string]struct {
+			header string
+			twins  bool
+		}{
+			"malformed first":     {"sessionid=bogus; sessionid=" + real, true},
+			"forged first":        {"sessionid=" + forged + "; sessionid=" + real, true},
+			"logged out first":    {"sessionid=" + ended + "; sessionid=" + real, true},
+			"bogus after":         {"sessionid=" + real + "; sessionid=" + forged, true},
+			"two headers":         {"sessionid=" + forged + "\r\nCookie: sessionid=" + real, true},
+			"three, real last":    {"sessionid=x; other=1; sessionid=" + forged + "; sessionid=" + real, true},
+			"six malformed first": {"sessionid=a; sessionid=b; sessionid=c; sessionid=d; sessionid=e; sessionid=f; sessionid=" + real, true},
+			"empty twin first":    {"sessionid=; sessionid=" + real, false},
+			"same value twice":    {"sessionid=" + real + "; sessionid=" + real, false},
+			"lab shadow first":    {"lab_fixation=abc; sessionid=" + ended + "; sessionid=" + real, true},
+			"bogus, real, junk":   {"sessionid=" + forged + "; sessionid=" + real + "; sessionid=%%%", true},
+		} {
+			header := tc.header
+			rows := countRows(t, srv, "sessions")
+			for _, path := range []string{"/", "/cart", "/api/state"} {
+				r := srv.sendRaw(t, "GET "+path+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\nCookie: "+header+"\r\n\r\n")
+				if r.Status != http.StatusOK {
+					t.Errorf("%s, GET %s: %d", name, path, r.Status)
+					continue
+				}
+				if sc := r.Header.Values("Set-Cookie"); len(sc) != 0 {
+					t.Errorf("%s, GET %s: Set-Cookie %q replaces the real cookie", name, path, sc)
+				}
+				switch path {
+				case "/api/state":
+					if !strings.Contains(r.Body, `"user":"alice"`) || !strings.Contains(r.Body, `"prefix":"`+prefix(real)+`"`) {
+						t.Errorf("%s: /api/state is not alice's session:\n%s", name, r.Body)
+					}
+				case "/":
+					if tc.twins && !strings.Contains(r.Body, "used the one starting "+prefix(real)) {
+						t.Errorf("%s: the cookie panel does not say which sessionid it used", name)
+					}
+				}
+			}
+			if n := countRows(t, srv, "sessions"); n != rows {
+				t.Errorf("%s: sessions %d → %d, want no new row", name, rows, n)
+			}
+		}
+		// None live: the first value says why, and a fresh session is issued.
+		r := srv.sendRaw(t, "GET /api/state HTTP/1.1\r\nHost: a\r\nConnection: close\r\nCookie: sessionid="+forged+"; sessionid="+ended+"\r\n\r\n")
+		if r.Status != http.StatusOK || !strings.Contains(r.Body, `"session":null`) || !strings.Contains(r.Body, `"prefix":"`+prefix(forged)+`"`) {
+			t.Errorf("two dead IDs: %d\n%s", r.Status, r.Body)
+		}
+		if alice.apiState().Session == nil {
+			t.Errorf("alice lost her session")
+		}
+	})
+}

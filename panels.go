@@ -82,7 +82,7 @@ type stripItem struct {
 
 func (a *app) cookiePanel(c *fiber.Ctx) cookiePanel {
 	rs := state(c)
-	p := cookiePanel{State: rs.cookieState, Explain: explainCookie(rs.cookieState), Sent: sentCookies(c), Set: setCookies(c)}
+	p := cookiePanel{State: rs.cookieState, Explain: explainCookie(rs.cookieState) + explainTwins(rs), Sent: sentCookies(c), Set: setCookies(c)}
 	p.SetCount = len(p.Set)
 	return p
 }
@@ -129,6 +129,19 @@ func explainCookie(state string) string {
 		return "Your browser sent something that is not a session ID this server issues. It was ignored."
 	}
 	return ""
+}
+
+// explainTwins says what the server made of several sessionid cookies in
+// one request (loadSession tries each).
+func explainTwins(rs *reqState) string {
+	switch {
+	case rs.cookiesSent < 2:
+		return ""
+	case rs.cookieState == cookieValid:
+		return fmt.Sprintf(" It sent %d sessionid cookies (a second one set under a narrower Path is sent first and can shadow the real one): the server tried each, used the one starting %s…, whose session is live, and ignored the rest. Your real cookie was not replaced.", rs.cookiesSent, prefix(rs.cookieSent))
+	default:
+		return fmt.Sprintf(" It sent %d sessionid cookies, and none of them named a live session.", rs.cookiesSent)
+	}
 }
 
 func (a *app) sessionPanel(rs *reqState) *sessionPanel {

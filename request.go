@@ -15,7 +15,8 @@ import (
 type reqState struct {
 	sess        *session
 	id          string // the session's raw ID: only in memory, never shown whole
-	cookieSent  string // the sessionid value the request carried, if any
+	cookieSent  string // the sessionid value the request carried (the live one among several), if any
+	cookiesSent int    // how many distinct sessionid values it carried
 	cookieState string // cookieNone, cookieValid, ...
 	pending     []db.Event
 	done        []db.Event    // persisted events of this request, for the strip

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -114,53 +115,96 @@ func (a *app) expiry(created, now time.Time) time.Time {
 	return abs
 }
 
+// maxSessionCookies bounds how many well-formed sessionid values of one
+// request are looked up in the database: a browser sends two when a page
+// planted a shadow; dozens are a script, and the rest are ignored.
+const maxSessionCookies = 4
+
+// sessionCookies lists the distinct sessionid values the request carried, in
+// the order sent. c.Cookies returns only the first, and a browser puts a
+// cookie with a narrower Path first (RFC 6265 §5.4): a "shadow" sessionid
+// planted under /lab would otherwise hide the real one.
+func sessionCookies(c *fiber.Ctx) []string {
+	var vs []string
+	c.Request().Header.VisitAllCookie(func(k, v []byte) {
+		if string(k) != cookieName || len(v) == 0 || slices.Contains(vs, string(v)) {
+			return
+		}
+		// fasthttp reuses this buffer for the next request on the
+		// connection: keep a copy, once, here.
+		vs = append(vs, string(v))
+	})
+	return vs
+}
+
 // loadSession finds the live session named by the request's cookie. It never
 // creates one and never adopts an ID it did not issue: an unknown, expired or
-// malformed ID just yields no session (and the state says why).
+// malformed ID just yields no session (and the state says why). Every
+// sessionid sent is tried and a live one wins, so a bogus twin never costs
+// the learner their session (answering it with a fresh Path=/ cookie would
+// overwrite the real one in the browser); with none live, the first says why.
 func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
-	raw := c.Cookies(cookieName)
-	if raw == "" {
+	sent := sessionCookies(c)
+	rs.cookiesSent = len(sent)
+	if len(sent) == 0 {
 		rs.cookieState = cookieNone
 		return nil
 	}
-	// fasthttp reuses this buffer for the next request on the connection:
-	// keep a copy, once, here.
-	raw = strings.Clone(raw)
-	rs.cookieSent = raw
+	lookups := 0
+	for i, raw := range sent {
+		if validID(raw) {
+			if lookups == maxSessionCookies {
+				break
+			}
+			lookups++
+		}
+		st, err := a.loadSessionID(c, rs, raw)
+		if err != nil {
+			return err
+		}
+		if i == 0 || st == cookieValid {
+			rs.cookieState, rs.cookieSent = st, raw
+		}
+		if st == cookieValid {
+			return nil
+		}
+	}
+	return nil
+}
+
+// loadSessionID looks one sessionid value up and says what it named; only a
+// live session becomes the request's.
+func (a *app) loadSessionID(c *fiber.Ctx, rs *reqState, raw string) (cookieState string, err error) {
 	if !validID(raw) {
-		rs.cookieState = cookieMalformed
-		return nil
+		return cookieMalformed, nil
 	}
 	// The session, the user's saved cart and the owner's lesson progress
 	// come back in one query: a page view's only round trip to the database.
 	st, err := a.db.SessionState(c.UserContext(), hashID(raw))
 	if errors.Is(err, db.ErrNotFound) {
-		rs.cookieState = cookieUnknown
-		return nil
+		return cookieUnknown, nil
 	}
 	if err != nil {
-		return fmt.Errorf("session: load: %w", err)
+		return "", fmt.Errorf("session: load: %w", err)
 	}
 	row := st.Session
 	now := a.now()
 	if a.expired(row, now) {
-		rs.cookieState = cookieExpired
 		if _, err := a.db.DeleteSession(c.UserContext(), row.Key); err != nil {
-			return fmt.Errorf("session: delete expired: %w", err)
+			return "", fmt.Errorf("session: delete expired: %w", err)
 		}
-		return nil
+		return cookieExpired, nil
 	}
 	s, err := decodeSession(row)
 	if err != nil {
-		return err
+		return "", err
 	}
 	s.progress, s.labModes = a.progressFrom(st.Progress), st.LabModes
-	rs.cookieState = cookieValid
 	rs.sess = s
 	rs.id = raw
 	rs.savedCart, rs.cartLoaded = st.Cart, true
 	rs.lastExchange = st.Exchange
-	return nil
+	return cookieValid, nil
 }
 
 // createSession issues a new ID with a new row. It is the only way a session
