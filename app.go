@@ -36,8 +36,9 @@ type config struct {
 	TrustedProxies []string // reverse proxies whose X-Forwarded-For/-Proto are believed
 	StreamBeat     time.Duration
 
-	SweepEvery time.Duration    // how often expired sessions are deleted
-	Now        func() time.Time // the clock; nil: the real one (tests inject theirs to move time)
+	SweepEvery     time.Duration    // how often expired sessions and old events are deleted
+	EventRetention time.Duration    // events older than this are swept
+	Now            func() time.Time // the clock; nil: the real one (tests inject theirs to move time)
 }
 
 // timeouts are the session lifetimes; the instructor may change them live.
@@ -55,6 +56,7 @@ type app struct {
 	products []db.Product
 	byID     map[int64]db.Product
 	tmo      atomic.Pointer[timeouts]
+	budget   *sessionBudget
 	throttle *throttle // password guessing and sign-up limits (throttle.go)
 	hashes   *hashGate // bounds concurrent bcrypt work: one per core, queued
 	lessons  *lessons.Catalog
@@ -93,6 +95,7 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 		now:      now,
 		boot:     newID()[:12],
 		throttle: newThrottle(),
+		budget:   newSessionBudget(newSessionBurst, newSessionsPerSecond),
 		hashes:   newHashGate(defaultHashSlots(), hashMaxWait),
 	}
 	a.labs = labs.NewStore(database, func() time.Time { return a.now() })

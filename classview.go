@@ -72,6 +72,7 @@ type classState struct {
 	Learners      int           `json:"learners"`
 	Idle          string        `json:"idle_timeout"`
 	Absolute      string        `json:"absolute_timeout"`
+	Retention     string        `json:"event_retention"` // events older than this are swept
 	ServedBy      string        `json:"served_by"`
 	EventCounts   []kindCount   `json:"event_counts"` // the whole log, most frequent first
 }
@@ -113,7 +114,8 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 	}
 	t := a.timeouts()
 	st := &classState{Sessions: make([]classSession, 0, len(rows)), Instances: []string{}, Idle: shortDuration(t.Idle), Absolute: shortDuration(t.Absolute), ServedBy: a.cfg.Instance,
-		Live: counts.Live, Authenticated: counts.LoggedIn, EventCounts: make([]kindCount, 0, len(kinds))}
+		Retention: shortDuration(a.cfg.EventRetention),
+		Live:      counts.Live, Authenticated: counts.LoggedIn, EventCounts: make([]kindCount, 0, len(kinds))}
 	for _, k := range kinds {
 		st.EventCounts = append(st.EventCounts, kindCount{Kind: k.Kind, Group: events.GroupOf(k.Kind), Count: k.Count})
 	}

@@ -59,3 +59,29 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// -event-retention / EVENT_RETENTION: a day by default, the flag over the
+// environment, and a value that is not a positive duration refused.
+func TestEventRetentionFlag(t *testing.T) {
+	t.Setenv("EVENT_RETENTION", "")
+	cfg, err := serveFlags(nil)
+	if err != nil || cfg.EventRetention != 24*time.Hour {
+		t.Errorf("default: %v (%v), want 24h", cfg.EventRetention, err)
+	}
+	t.Setenv("EVENT_RETENTION", "2h")
+	if cfg, err = serveFlags(nil); err != nil || cfg.EventRetention != 2*time.Hour {
+		t.Errorf("EVENT_RETENTION=2h: %v (%v)", cfg.EventRetention, err)
+	}
+	if cfg, err = serveFlags([]string{"-event-retention", "90m"}); err != nil || cfg.EventRetention != 90*time.Minute {
+		t.Errorf("-event-retention 90m over the environment: %v (%v)", cfg.EventRetention, err)
+	}
+	for _, bad := range []string{"0s", "-1h", "banana"} {
+		if _, err := serveFlags([]string{"-event-retention", bad}); err == nil {
+			t.Errorf("-event-retention %s accepted", bad)
+		}
+	}
+	t.Setenv("EVENT_RETENTION", "24")
+	if _, err := serveFlags(nil); err == nil || !strings.Contains(err.Error(), "EVENT_RETENTION") {
+		t.Errorf("EVENT_RETENTION=24: err %v, want an error naming it", err)
+	}
+}

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"sessionlab/labs/slugs"
 )
 
 // With -secure-cookies every response says Strict-Transport-Security: pages,
@@ -163,6 +166,54 @@ func TestShadowSessionCookieDoesNotReplaceTheRealOne(t *testing.T) {
 		}
 		if alice.apiState().Session == nil {
 			t.Errorf("alice lost her session")
+		}
+	})
+}
+
+// Past its budget of new sessions, an address still gets every page (200),
+// with no Set-Cookie and no row, and the cookie panel and the strip say no
+// session was saved and why; a browser that already has a session is not
+// affected, and once the bucket refills a page issues one again.
+func TestPagesRenderWithoutASessionPastTheBudget(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		alice := srv.newBrowser(t)
+		alice.login("alice", "wonderland")
+		srv.app.budget.buckets["127.0.0.1"] = &bucket{at: srv.clock.Now()} // spent
+		rows, evs := countRows(t, srv, "sessions"), countRows(t, srv, "events")
+		b := srv.newBrowser(t)
+		paths := []string{"/", "/products/1", "/cart", "/login", "/lessons", "/lab"}
+		for _, l := range srv.app.lessons.Lessons() {
+			paths = append(paths, "/lessons/"+l.Slug)
+		}
+		for _, l := range slugs.All() {
+			paths = append(paths, "/lab/"+l)
+		}
+		for _, path := range paths {
+			r := b.get(path)
+			if r.Status != http.StatusOK {
+				t.Errorf("GET %s past the budget: %d, want 200\n%s", path, r.Status, truncate(r.Body, 300))
+				continue
+			}
+			if sc := r.Header.Values("Set-Cookie"); len(sc) != 0 {
+				t.Errorf("GET %s past the budget: Set-Cookie %q", path, sc)
+			}
+			if n := strings.Count(r.Body, "No session was saved for this page"); n != 2 {
+				t.Errorf("GET %s past the budget: the panel and the strip should say no session was saved (found %d)", path, n)
+			}
+		}
+		if n := countRows(t, srv, "sessions"); n != rows {
+			t.Errorf("sessions %d → %d past the budget", rows, n)
+		}
+		if n := countRows(t, srv, "events"); n != evs {
+			t.Errorf("events %d → %d past the budget", evs, n)
+		}
+		if r := alice.get("/cart"); r.Status != http.StatusOK || strings.Contains(r.Body, "No session was saved") || alice.apiState().Session == nil {
+			t.Errorf("a learner with a session was affected by the address's budget")
+		}
+		srv.clock.Advance(time.Second) // 10 tokens
+		if r := b.get("/"); b.sessionID() == "" || strings.Contains(r.Body, "No session was saved") {
+			t.Errorf("a second later, still no session")
 		}
 	})
 }

@@ -73,7 +73,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 // running with the default (a 30-minute timeout for IDLE_TIMEOUT=30, say)
 // would be a surprise found much later.
 func checkEnv() error {
-	for _, k := range []string{"IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT"} {
+	for _, k := range []string{"IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "EVENT_RETENTION"} {
 		if v := os.Getenv(k); v != "" {
 			if _, err := time.ParseDuration(v); err != nil {
 				return fmt.Errorf("%s=%q is not a duration: write it like 30m or 8h", k, v)
@@ -115,6 +115,7 @@ func serveFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.InstructorToken, "instructor-token", env("INSTRUCTOR_TOKEN", ""), "fixed instructor token (default: random, printed at start) [INSTRUCTOR_TOKEN]")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("IDLE_TIMEOUT", cfg.IdleTimeout), "end a session unused this long [IDLE_TIMEOUT]")
 	fs.DurationVar(&cfg.AbsoluteTimeout, "absolute-timeout", envDuration("ABSOLUTE_TIMEOUT", cfg.AbsoluteTimeout), "end any session this long after login or creation [ABSOLUTE_TIMEOUT]")
+	fs.DurationVar(&cfg.EventRetention, "event-retention", envDuration("EVENT_RETENTION", cfg.EventRetention), "delete recorded events (the strip's, the lessons', the dashboard's log) this long after they happened [EVENT_RETENTION]")
 	fs.StringVar(&cfg.LessonsDir, "lessons", env("LESSONS_DIR", ""), "load the lessons from this folder of lesson files instead of the built-in ones (copy lessons/content and edit; see lessons/FORMAT.md) [LESSONS_DIR]")
 	fs.BoolVar(&cfg.Signup, "signup", envBoolOn("SIGNUP"), "let learners create their own accounts at /signup; -signup=false on a public server [SIGNUP=0]")
 	fs.BoolVar(&cfg.Dev, "dev", envBool("DEV"), "reload templates from ./views on every request [DEV=1]")
@@ -131,6 +132,9 @@ func serveFlags(args []string) (config, error) {
 	}
 	if cfg.IdleTimeout <= 0 || cfg.AbsoluteTimeout <= 0 {
 		return cfg, errors.New("-idle-timeout and -absolute-timeout must be positive")
+	}
+	if cfg.EventRetention <= 0 {
+		return cfg, errors.New("-event-retention must be positive")
 	}
 	return cfg, nil
 }

@@ -83,6 +83,9 @@ type stripItem struct {
 func (a *app) cookiePanel(c *fiber.Ctx) cookiePanel {
 	rs := state(c)
 	p := cookiePanel{State: rs.cookieState, Explain: explainCookie(rs.cookieState) + explainTwins(rs), Sent: sentCookies(c), Set: setCookies(c)}
+	if rs.notSaved {
+		p.Explain += " " + notSavedWhy
+	}
 	p.SetCount = len(p.Set)
 	return p
 }
@@ -249,6 +252,9 @@ func describe(kind, detailJSON string) stripItem {
 
 func (a *app) strip(rs *reqState) []stripItem {
 	var out []stripItem
+	if rs.notSaved {
+		out = append(out, stripItem{Kind: "session.not_saved", Text: notSavedWhy, Tone: events.Warn})
+	}
 	for _, e := range rs.done {
 		out = append(out, describe(e.Kind, e.Detail))
 	}

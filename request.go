@@ -17,6 +17,7 @@ type reqState struct {
 	id          string // the session's raw ID: only in memory, never shown whole
 	cookieSent  string // the sessionid value the request carried (the live one among several), if any
 	cookiesSent int    // how many distinct sessionid values it carried
+	notSaved    bool   // no session was issued: the address is over its budget (newSessionBurst)
 	cookieState string // cookieNone, cookieValid, ...
 	pending     []db.Event
 	done        []db.Event    // persisted events of this request, for the strip
@@ -81,6 +82,11 @@ func (a *app) withSession(c *fiber.Ctx) error {
 		// A POST without a live session cannot carry a valid CSRF token, so
 		// it is refused next; issuing a row for it would let any bot's junk
 		// fill the sessions table. (The refusal itself is logged, not stored.)
+	case rs.sess == nil && !a.budget.take(c.IP(), a.now()):
+		// This address started too many sessions lately: a script's flood,
+		// not a class (see newSessionBurst). The page still renders, with
+		// no row, no event and no Set-Cookie; the panels say why.
+		rs.notSaved = true
 	case rs.sess == nil:
 		if err := a.createSession(c, rs); err != nil {
 			return err

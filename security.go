@@ -2,6 +2,8 @@ package main
 
 import (
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -36,5 +38,76 @@ func (a *app) setSecurityHeaders(c *fiber.Ctx) {
 	if !strings.HasPrefix(c.Path(), "/static/") {
 		// Pages show session state: never keep them in a cache.
 		h.Set("Cache-Control", "no-store")
+	}
+}
+
+// New anonymous sessions per client address: a token bucket of
+// newSessionBurst that refills at newSessionsPerSecond. One address can be
+// a whole class behind a school's NAT: 200 students opening the site at
+// once, each logging in and out a few times within the minute (a logout
+// ends the session; the next page starts a new one) make about 1,000 new
+// sessions, and a room never keeps that up. A script looping without
+// cookies made 1,450 a second: it gets the burst, then 10 a second.
+const (
+	newSessionBurst      = 1000
+	newSessionsPerSecond = 10
+)
+
+// notSavedWhy is what the panels and the strip say when the budget refused
+// a session: the page is served, nothing is kept.
+const notSavedWhy = "No session was saved for this page: your network address (one computer, or a whole room behind one router) started more than 1,000 new sessions in a short time, as a script looping without cookies does. The page is shown, but no session record was written and no cookie was set. In a few seconds a page will start one again."
+
+// sessionBudget holds each address's bucket. It lives in memory: each
+// instance counts its own.
+type sessionBudget struct {
+	mu      sync.Mutex
+	burst   float64
+	rate    float64 // tokens per second
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time // when tokens was last brought up to date
+}
+
+func newSessionBudget(burst, perSecond float64) *sessionBudget {
+	return &sessionBudget{burst: burst, rate: perSecond, buckets: map[string]*bucket{}}
+}
+
+// take spends one of addr's tokens, if it has one.
+func (b *sessionBudget) take(addr string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k, ok := b.buckets[addr]
+	if !ok {
+		if len(b.buckets) >= 100_000 {
+			b.forgetFull(now)
+		}
+		k = &bucket{tokens: b.burst, at: now}
+		b.buckets[addr] = k
+	}
+	if now.After(k.at) {
+		k.tokens = min(b.burst, k.tokens+now.Sub(k.at).Seconds()*b.rate)
+		k.at = now
+	}
+	if k.tokens < 1 {
+		return false
+	}
+	k.tokens--
+	return true
+}
+
+// forgetFull drops the buckets that have refilled: a new one starts full
+// anyway, so memory stays bounded without forgiving anyone. If addresses by
+// the hundred thousand are all mid-flood, it starts over.
+func (b *sessionBudget) forgetFull(now time.Time) {
+	for addr, k := range b.buckets {
+		if k.tokens+now.Sub(k.at).Seconds()*b.rate >= b.burst {
+			delete(b.buckets, addr)
+		}
+	}
+	if len(b.buckets) >= 100_000 {
+		clear(b.buckets)
 	}
 }

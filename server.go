@@ -28,6 +28,7 @@ func defaultConfig() config {
 		AbsoluteTimeout: 8 * time.Hour,
 		SweepEvery:      time.Minute,
 		Signup:          true,
+		EventRetention:  24 * time.Hour, // a day of teaching: the dashboard's log and the lessons' checks look back less
 	}
 }
 
@@ -97,7 +98,8 @@ func (a *app) shutdown(ctx context.Context) error {
 	return a.fiber.ShutdownWithContext(ctx)
 }
 
-// sweep deletes expired sessions periodically, so abandoned rows do not pile up.
+// sweep deletes expired sessions and events older than the retention
+// periodically, so abandoned rows and a flood's events do not pile up.
 func (a *app) sweep(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -111,6 +113,11 @@ func (a *app) sweep(ctx context.Context, every time.Duration) {
 				a.log.Warn("sweep expired sessions", "err", err)
 			} else if n > 0 {
 				a.log.Info("swept expired sessions", "count", n)
+			}
+			if n, err := a.db.DeleteEventsBefore(ctx, a.now().Add(-a.cfg.EventRetention)); err != nil && ctx.Err() == nil {
+				a.log.Warn("sweep old events", "err", err)
+			} else if n > 0 {
+				a.log.Info("swept old events", "count", n, "retention", a.cfg.EventRetention.String())
 			}
 			if _, err := a.labs.Sweep(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("sweep lab sessions", "err", err)

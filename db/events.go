@@ -46,3 +46,29 @@ func (d *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]Event, 
 	err := d.sel(ctx, d.R, &es, `SELECT id, session_key, user_id, kind, detail, instance, at FROM events WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	return es, err
 }
+
+// sweepEventsBatch bounds one delete of the event sweep, so a backlog of
+// millions (a flood, a long weekend) never holds SQLite's single writer
+// for long: page views' writes slip in between the batches.
+const sweepEventsBatch = 5000
+
+// DeleteEventsBefore sweeps events recorded before t, in batches, by the
+// events_at index, and says how many went.
+func (d *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+	q := `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? LIMIT ?)`
+	if d.Dialect() == MariaDB {
+		q = `DELETE FROM events WHERE at < ? LIMIT ?` // MariaDB refuses LIMIT in an IN subquery
+	}
+	var total int64
+	for {
+		r, err := d.exec(ctx, d.W, q, t, sweepEventsBatch)
+		if err != nil {
+			return total, err
+		}
+		n := rowsAffected(r)
+		total += n
+		if n < sweepEventsBatch || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// from makes b's requests come from the loopback address ip (every
+// 127.0.0.x is this machine on Linux), so per-address limits meet a class,
+// a script and a learner as distinct clients.
+func (b *browser) from(ip string) *browser {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	b.client.Transport = &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 4}
+	return b
+}
+
+// withSweep runs the background sweep every `every` with this event retention.
+func withSweep(every, retention time.Duration) serverOption {
+	return func(c *config) { c.SweepEvery, c.EventRetention = every, retention }
+}
+
+// A script's 5,000 cookieless requests from one address create at most the
+// address's budget of sessions (the clock stands still, so exactly the
+// burst) and what a first visit records for each (session.created and the
+// lesson step "open the site"); every request still gets its page. A
+// logged-in learner on another address browses meanwhile; its latency is
+// reported, not asserted (it depends on the machine).
+func TestAFloodFromOneAddressIsBounded(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		learner := srv.newBrowser(t).from("127.0.0.2")
+		learner.login("alice", "wonderland")
+		learner.add("1", "2")
+		sessions0, events0 := countRows(t, srv, "sessions"), countRows(t, srv, "events")
+
+		const requests, workers, firstVisitEvents = 5000, 8, 2
+		var sent, ok, withCookie, saidWhy atomic.Int64
+		flood := &http.Client{Timeout: 30 * time.Second, Transport: srv.newBrowser(t).from("127.0.0.3").client.Transport}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for sent.Add(1) <= requests {
+					req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
+					req.Header.Set("User-Agent", "flood-script")
+					resp, err := flood.Do(req)
+					if err != nil {
+						t.Errorf("flood request: %v", err)
+						return
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						ok.Add(1)
+					}
+					if resp.Header.Get("Set-Cookie") != "" {
+						withCookie.Add(1)
+					} else if strings.Contains(string(body), "No session was saved for this page") {
+						saidWhy.Add(1)
+					}
+				}
+			})
+		}
+		var lat []time.Duration
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, p := range []string{"/cart", "/", "/notes"} {
+					start := time.Now()
+					r := learner.get(p)
+					lat = append(lat, time.Since(start))
+					if r.Status != http.StatusOK || !strings.Contains(r.Body, "alice") {
+						t.Errorf("the learner's GET %s during the flood: %d", p, r.Status)
+					}
+				}
+			}
+		}()
+		wg.Wait()
+		close(stop)
+		<-done
+
+		if ok.Load() != requests {
+			t.Errorf("%d of %d flood requests answered 200, want all", ok.Load(), requests)
+		}
+		if withCookie.Load() != newSessionBurst || saidWhy.Load() != requests-newSessionBurst {
+			t.Errorf("Set-Cookie on %d responses (want the burst, %d); %d others said why (want %d)",
+				withCookie.Load(), newSessionBurst, saidWhy.Load(), requests-newSessionBurst)
+		}
+		floodRows := count(t, srv, "SELECT COUNT(*) FROM sessions WHERE user_agent = 'flood-script'")
+		floodEvents := count(t, srv, "SELECT COUNT(*) FROM events e JOIN sessions s ON s.`key` = e.session_key WHERE s.user_agent = 'flood-script'")
+		if floodRows != newSessionBurst || floodEvents > firstVisitEvents*newSessionBurst {
+			t.Errorf("the flood made %d sessions and %d events, want %d and at most %d", floodRows, floodEvents, newSessionBurst, firstVisitEvents*newSessionBurst)
+		}
+		if n := countRows(t, srv, "sessions"); n != sessions0+newSessionBurst {
+			t.Errorf("sessions %d → %d, want +%d", sessions0, n, newSessionBurst)
+		}
+		if n := countRows(t, srv, "events"); n > events0+firstVisitEvents*newSessionBurst+len(lat) {
+			t.Errorf("events %d → %d: more than the burst and the learner's pages", events0, n)
+		}
+		if st := learner.apiState(); st.Session == nil || st.quantities()[1] != 2 {
+			t.Errorf("the learner's session or cart did not survive the flood")
+		}
+		slices.Sort(lat)
+		p := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
+		t.Logf("%s: during %d flood requests the logged-in learner made %d page views: p50 %v, p99 %v, max %v",
+			srv.app.db.Dialect(), requests, len(lat), p(.5).Round(time.Microsecond), p(.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	})
+}
+
+// A class behind one router is one address: 60 learners each open the
+// site, log in, log out, open it again, log in and out again, all at the
+// same instant of the server's clock (the bucket never refills), and none is
+// ever refused a session.
+func TestAClassBehindOneAddressIsNeverRefused(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		const learners, parallel = 60, 4
+		var refused atomic.Int64
+		sem := make(chan struct{}, parallel)
+		var wg sync.WaitGroup
+		for i := range learners {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				b := srv.newBrowser(t).from("127.0.0.4")
+				user, pass := "alice", "wonderland"
+				if i%2 == 1 {
+					user, pass = "bob", "builder"
+				}
+				for range 2 {
+					r := b.get("/")
+					if b.sessionID() == "" || strings.Contains(r.Body, "No session was saved") {
+						refused.Add(1)
+						t.Errorf("learner %d was refused a session", i)
+						return
+					}
+					b.login(user, pass)
+					if r := b.submit("/logout", nil); r.Status != http.StatusSeeOther {
+						t.Errorf("learner %d: logout %d", i, r.Status)
+						return
+					}
+				}
+				if r := b.get("/lessons"); b.sessionID() == "" || strings.Contains(r.Body, "No session was saved") {
+					refused.Add(1)
+					t.Errorf("learner %d was refused a session at the end", i)
+				}
+			})
+		}
+		wg.Wait()
+		t.Logf("%s: %d learners behind one address, %d refused; %d sessions live", srv.app.db.Dialect(), learners, refused.Load(), countRows(t, srv, "sessions"))
+	})
+}
+
+// Events older than -event-retention are swept by the background sweep
+// (on the test clock), newer ones stay, and the dashboard says how long
+// events are kept.
+func TestOldEventsAreSweptAfterTheRetention(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL, withSweep(20*time.Millisecond, 6*time.Hour))
+		for range 3 {
+			srv.newBrowser(t).get("/") // a session.created event each
+		}
+		old := countRows(t, srv, "events")
+		if old < 3 {
+			t.Fatalf("%d events, want at least 3", old)
+		}
+		srv.clock.Advance(6*time.Hour + time.Second)
+		srv.newBrowser(t).get("/")
+		cutoff := srv.clock.Now().Add(-6 * time.Hour)
+		newer := count(t, srv, "SELECT COUNT(*) FROM events WHERE at >= ?", cutoff)
+		if newer < 1 {
+			t.Fatalf("the new visit recorded no event")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for countRows(t, srv, "events") > newer && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := count(t, srv, "SELECT COUNT(*) FROM events WHERE at < ?", cutoff); n != 0 {
+			t.Errorf("%d events older than the retention remain after the sweep", n)
+		}
+		if n := countRows(t, srv, "events"); n != newer {
+			t.Errorf("%d events left, want the %d newer than the retention", n, newer)
+		}
+		ins := srv.instructor(t)
+		if page := ins.get("/instructor").Body; !strings.Contains(page, "Events are kept for 6h") {
+			t.Errorf("the dashboard does not state the retention")
+		}
+		var st struct {
+			Retention string `json:"event_retention"`
+		}
+		if err := json.Unmarshal([]byte(ins.get("/instructor/state").Body), &st); err != nil || st.Retention != "6h" {
+			t.Errorf("/instructor/state event_retention = %q (%v), want 6h", st.Retention, err)
+		}
+	})
+}
