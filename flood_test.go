@@ -207,3 +207,71 @@ func TestOldEventsAreSweptAfterTheRetention(t *testing.T) {
 		}
 	})
 }
+
+// The dashboard's counts are the database's over the whole class: 3,000
+// cookieless visits (from three addresses, each within its budget) push
+// every logged-in session out of the table's most recent rows, and "logged
+// in" and "learners" stay exact.
+func TestDashboardCountsStayExactAfterAFlood(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		for i := range 29 {
+			b := srv.newBrowser(t).from("127.0.0.2")
+			if i%2 == 0 {
+				b.login("alice", "wonderland")
+			} else {
+				b.login("bob", "builder")
+			}
+		}
+		srv.clock.Advance(time.Minute) // the flood's rows are the most recent
+		var wg sync.WaitGroup
+		for _, ip := range []string{"127.0.0.5", "127.0.0.6", "127.0.0.7"} {
+			for range 4 {
+				wg.Go(func() {
+					cl := &http.Client{Timeout: 30 * time.Second, Transport: srv.newBrowser(t).from(ip).client.Transport}
+					for range 250 {
+						resp, err := cl.Get(srv.URL + "/")
+						if err != nil {
+							t.Errorf("cookieless GET: %v", err)
+							return
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if resp.Header.Get("Set-Cookie") == "" {
+							t.Errorf("a visit within its address's budget got no session")
+							return
+						}
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if n := countRows(t, srv, "sessions"); n != 3029 {
+			t.Fatalf("%d sessions, want 3,029", n)
+		}
+		var st struct {
+			Authenticated int               `json:"authenticated"`
+			Learners      int               `json:"learners"`
+			Sessions      []json.RawMessage `json:"sessions"`
+		}
+		ins := srv.instructor(t)
+		if err := json.Unmarshal([]byte(ins.get("/instructor/state").Body), &st); err != nil {
+			t.Fatal(err)
+		}
+		loggedIn := count(t, srv, "SELECT COUNT(*) FROM sessions WHERE user_id IS NOT NULL")
+		learners := count(t, srv, "SELECT COUNT(DISTINCT learner) FROM sessions WHERE user_id IS NULL") +
+			count(t, srv, "SELECT COUNT(DISTINCT user_id) FROM sessions WHERE user_id IS NOT NULL")
+		if st.Authenticated != 29 || loggedIn != 29 {
+			t.Errorf("logged in: the dashboard says %d, SQL counts %d, want 29", st.Authenticated, loggedIn)
+		}
+		if st.Learners != learners || learners != 3002 {
+			t.Errorf("learners: the dashboard says %d, SQL counts %d, want 3,002 (3,000 visitors, alice, bob)", st.Learners, learners)
+		}
+		if len(st.Sessions) != maxClassRows {
+			t.Errorf("the table lists %d rows, want the %d most recent", len(st.Sessions), maxClassRows)
+		}
+		if page := ins.get("/instructor").Body; !strings.Contains(page, `id="stat-auth">29<`) {
+			t.Errorf("the dashboard page does not say 29 logged in")
+		}
+	})
+}
