@@ -111,6 +111,9 @@ func TestAFloodFromOneAddressIsBounded(t *testing.T) {
 		if n := countRows(t, srv, "events"); n > events0+firstVisitEvents*newSessionBurst+len(lat) {
 			t.Errorf("events %d → %d: more than the burst and the learner's pages", events0, n)
 		}
+		if n := strings.Count(srv.logs.String(), "new-session budget spent"); n != 1 {
+			t.Errorf("the log says the budget was spent %d times, want once for the rush", n)
+		}
 		if st := learner.apiState(); st.Session == nil || st.quantities()[1] != 2 {
 			t.Errorf("the learner's session or cart did not survive the flood")
 		}

@@ -82,7 +82,7 @@ func (a *app) withSession(c *fiber.Ctx) error {
 		// A POST without a live session cannot carry a valid CSRF token, so
 		// it is refused next; issuing a row for it would let any bot's junk
 		// fill the sessions table. (The refusal itself is logged, not stored.)
-	case rs.sess == nil && !a.budget.take(c.IP(), a.now()):
+	case rs.sess == nil && !a.mayIssue(c):
 		// This address started too many sessions lately: a script's flood,
 		// not a class (see newSessionBurst). The page still renders, with
 		// no row, no event and no Set-Cookie; the panels say why.

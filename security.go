@@ -57,6 +57,17 @@ const (
 // a session: the page is served, nothing is kept.
 const notSavedWhy = "No session was saved for this page: your network address (one computer, or a whole room behind one router) started more than 1,000 new sessions in a short time, as a script looping without cookies does. The page is shown, but no session record was written and no cookie was set. In a few seconds a page will start one again."
 
+// mayIssue spends one of the client address's new-session tokens. The
+// first refusal of a rush is logged: the instructor sees the prankster's
+// address once, not five thousand times.
+func (a *app) mayIssue(c *fiber.Ctx) bool {
+	ok, first := a.budget.take(c.IP(), a.now())
+	if first {
+		a.log.Warn("new-session budget spent: pages go out without a session", "remote", c.IP(), "burst", newSessionBurst, "per_second", newSessionsPerSecond)
+	}
+	return ok
+}
+
 // sessionBudget holds each address's bucket. It lives in memory: each
 // instance counts its own.
 type sessionBudget struct {
@@ -69,14 +80,16 @@ type sessionBudget struct {
 type bucket struct {
 	tokens float64
 	at     time.Time // when tokens was last brought up to date
+	dry    bool      // refused since its last success: logged once per rush
 }
 
 func newSessionBudget(burst, perSecond float64) *sessionBudget {
 	return &sessionBudget{burst: burst, rate: perSecond, buckets: map[string]*bucket{}}
 }
 
-// take spends one of addr's tokens, if it has one.
-func (b *sessionBudget) take(addr string, now time.Time) bool {
+// take spends one of addr's tokens, if it has one. first reports the first
+// refusal of a rush, so the log says once that an address ran dry.
+func (b *sessionBudget) take(addr string, now time.Time) (ok, first bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	k, ok := b.buckets[addr]
@@ -92,10 +105,12 @@ func (b *sessionBudget) take(addr string, now time.Time) bool {
 		k.at = now
 	}
 	if k.tokens < 1 {
-		return false
+		first, k.dry = !k.dry, true
+		return false, first
 	}
 	k.tokens--
-	return true
+	k.dry = false
+	return true, false
 }
 
 // forgetFull drops the buckets that have refilled: a new one starts full
