@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -277,4 +278,45 @@ func TestDashboardCountsStayExactAfterAFlood(t *testing.T) {
 			t.Errorf("the dashboard page does not say 29 logged in")
 		}
 	})
+}
+
+// The bucket: a burst, then the rate; each address its own; the first
+// refusal of a rush flagged once; and memory bounded by forgetting the
+// addresses whose buckets have refilled, never one still owing.
+func TestSessionBudgetBucket(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	b := newSessionBudget(3, 2)
+	for i := range 3 {
+		if ok, _ := b.take("a", now); !ok {
+			t.Fatalf("take %d of the burst refused", i+1)
+		}
+	}
+	if ok, first := b.take("a", now); ok || !first {
+		t.Errorf("past the burst: ok=%v first=%v, want refused, first", ok, first)
+	}
+	if ok, first := b.take("a", now); ok || first {
+		t.Errorf("again: ok=%v first=%v, want refused, not first", ok, first)
+	}
+	if ok, _ := b.take("b", now); !ok {
+		t.Errorf("another address was refused")
+	}
+	now = now.Add(500 * time.Millisecond) // one token at 2 a second
+	if ok, _ := b.take("a", now); !ok {
+		t.Errorf("half a second later: refused, want one token")
+	}
+	if ok, _ := b.take("a", now); ok {
+		t.Errorf("a second token out of half a second")
+	}
+	for i := range 99_997 { // with a and b: one short of the bound
+		b.take(fmt.Sprint("x", i), now) // each spends one of 3: still owing
+	}
+	if len(b.buckets) != 99_999 {
+		t.Fatalf("%d buckets, want 99,999", len(b.buckets))
+	}
+	now = now.Add(time.Second) // every x and b has refilled; a still owes
+	b.take("new", now)         // the 100,000th address
+	b.take("newer", now)       // over the bound: the full buckets go
+	if _, kept := b.buckets["a"]; !kept || len(b.buckets) != 3 {
+		t.Errorf("after forgetting the full buckets: %d kept (a kept: %v), want a, new and newer", len(b.buckets), kept)
+	}
 }
