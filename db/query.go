@@ -187,7 +187,7 @@ func (d *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	d.Queries.Add(1)
 	d.stmtCounts.txs.Add(1)
 	record(ctx, "BEGIN")
-	stx, err := d.W.BeginTxx(ctx, nil)
+	stx, err := d.W.BeginTxx(ctx, d.txOptions())
 	if err != nil {
 		return err
 	}
@@ -199,6 +199,21 @@ func (d *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	d.Queries.Add(1)
 	record(ctx, "COMMIT")
 	return stx.Commit()
+}
+
+// txOptions runs MariaDB's read-write transactions at READ COMMITTED.
+// Under its default, REPEATABLE READ, a delete or a duplicate check also
+// locks the gap next to the row, and two logins rotating neighbouring keys
+// (old session and its form record deleted, new ones inserted) deadlocked on
+// each other's gaps: error 1213, a 500 for one of them. The session's row
+// lock (SELECT … FOR UPDATE) is what serialises a session's requests, and it
+// holds the same at READ COMMITTED. SQLite has one writer and takes no such
+// option.
+func (d *DB) txOptions() *sql.TxOptions {
+	if d.Dialect() != MariaDB {
+		return nil
+	}
+	return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 }
 
 func retryable(err error) bool {

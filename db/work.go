@@ -73,7 +73,7 @@ func (w *Work) begin(ctx context.Context) error {
 	w.d.Queries.Add(1)
 	w.d.stmtCounts.txs.Add(1)
 	record(ctx, "BEGIN")
-	tx, err := w.d.W.BeginTxx(ctx, nil)
+	tx, err := w.d.W.BeginTxx(ctx, w.d.txOptions())
 	if err != nil {
 		return err
 	}
