@@ -11,8 +11,9 @@ import (
 )
 
 // publicBase is the scheme and host that a page puts in the links and
-// commands it hands out (the lab share link, the join URL and its QR code,
-// the lessons' curl commands). It is the host the request named only when
+// commands it hands out (the lab share link, the cross-site lab's two
+// sites, the lessons' curl commands; the join box uses the configuration
+// alone, joinBox). It is the host the request named only when
 // that is one this server knows it is reachable as, so a learner on
 // localhost:8080 gets localhost:8080 and one on 127.0.0.1:8080 gets that;
 // any other Host header (a forged one, a DNS rebinding name) gets the
