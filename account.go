@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sessionlab/ids"
 	"strconv"
 	"strings"
 
@@ -34,7 +35,7 @@ func (a *app) accountFailed(c *fiber.Ctx, status int, msg string) error {
 	}
 	devices := make([]deviceView, 0, len(rows))
 	for _, r := range rows {
-		devices = append(devices, deviceView{Key: r.Key[:keyRefLen], KeyPrefix: prefix(r.Key), UserAgent: browserName(r.UserAgent), Instance: r.Instance, Current: r.Key == rs.sess.row.Key, Session: r})
+		devices = append(devices, deviceView{Key: r.Key[:keyRefLen], KeyPrefix: ids.Prefix(r.Key), UserAgent: browserName(r.UserAgent), Instance: r.Instance, Current: r.Key == rs.sess.row.Key, Session: r})
 	}
 	return a.render(c, status, "account", "Your account", fiber.Map{"Devices": devices, "Error": msg, "PasswordRule": passwordRule, "PasswordMin": passwordMin, "PasswordMax": passwordMax})
 }
@@ -65,7 +66,7 @@ func (a *app) accountEndSession(c *fiber.Ctx) error {
 			return err
 		}
 		if ended {
-			state(c).record(events.SessionEnded, map[string]string{"by": "account", "count": "1", "username": s.username(), "prefix": prefix(key)})
+			state(c).record(events.SessionEnded, map[string]string{"by": "account", "count": "1", "username": s.username(), "prefix": ids.Prefix(key)})
 		}
 		return nil
 	})
@@ -132,5 +133,5 @@ func browserName(ua string) string {
 	case strings.Contains(ua, "Go-http-client"):
 		return "Go program"
 	}
-	return truncate(ua, 40)
+	return ids.Cut(ua, 40)
 }

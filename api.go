@@ -2,13 +2,14 @@ package main
 
 import (
 	"github.com/gofiber/fiber/v2"
+	"sessionlab/ids"
 )
 
 // apiState is the three panels as JSON. It never echoes the whole session
 // ID: a script that could read it would have what HttpOnly hides.
 func (a *app) apiState(c *fiber.Ctx) error {
 	rs := state(c)
-	cookie := fiber.Map{"name": cookieName, "present": rs.cookieSent != "", "prefix": prefix(rs.cookieSent), "length": len(rs.cookieSent), "state": rs.cookieState}
+	cookie := fiber.Map{"name": cookieName, "present": rs.cookieSent != "", "prefix": ids.Prefix(rs.cookieSent), "length": len(rs.cookieSent), "state": rs.cookieState}
 	var sess any
 	if p := a.sessionPanel(rs); p != nil {
 		sess = p

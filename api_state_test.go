@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"sessionlab/ids"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func TestAPIStateShape(t *testing.T) {
 		if b.sessionID() != "" {
 			t.Fatal("/api/state issued a session; it only reads one")
 		}
-		b.setSessionID(newID())
+		b.setSessionID(ids.New())
 		check("forged cookie", false)
 
 		b = srv.newBrowser(t)
@@ -84,9 +85,9 @@ func TestAPIStateShape(t *testing.T) {
 		}
 		st := b.apiState()
 		if st.Cookie.Name != cookieName || !st.Cookie.Present || st.Cookie.Length != len(b.sessionID()) || !strings.HasPrefix(b.sessionID(), st.Cookie.Prefix) || len(st.Cookie.Prefix) > 8 {
-			t.Errorf("cookie = %+v for ID %s…", st.Cookie, prefix(b.sessionID()))
+			t.Errorf("cookie = %+v for ID %s…", st.Cookie, ids.Prefix(b.sessionID()))
 		}
-		if st.Session.KeyPrefix != prefix(hashID(b.sessionID())) {
+		if st.Session.KeyPrefix != ids.Prefix(ids.Hash(b.sessionID())) {
 			t.Errorf("key_prefix %q is not the prefix of the stored key (SHA-256 of the ID)", st.Session.KeyPrefix)
 		}
 		if st.Cart.Owner != "anonymous" {

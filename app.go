@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sessionlab/ids"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,7 +94,7 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 		db:       database,
 		log:      logger,
 		now:      now,
-		boot:     newID()[:12],
+		boot:     ids.New()[:12],
 		throttle: newThrottle(),
 		budget:   newSessionBudget(newSessionBurst, newSessionsPerSecond),
 		hashes:   newHashGate(defaultHashSlots(), hashMaxWait),
@@ -102,7 +103,7 @@ func newApp(cfg config, database *db.DB, logger *slog.Logger) (*app, error) {
 	a.sims = newSimRegistry()
 	a.tmo.Store(&timeouts{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout})
 	if a.cfg.InstructorToken == "" {
-		a.cfg.InstructorToken = newID()
+		a.cfg.InstructorToken = ids.New()
 	}
 	a.stopping = make(chan struct{})
 	a.hub = newHub(a)

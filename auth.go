@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,7 @@ func (a *app) loginPost(c *fiber.Ctx) error {
 	}
 	user, err := a.checkPassword(c, username, password)
 	if errors.Is(err, db.ErrInvalidCredentials) {
-		a.recordNow(c, events.LoginFailed, map[string]string{"username": truncate(username, 64)})
+		a.recordNow(c, events.LoginFailed, map[string]string{"username": ids.Cut(username, 64)})
 		return a.loginFailed(c, fiber.StatusUnauthorized, username, next, "That username and password do not match. Your session stays anonymous.")
 	}
 	if err != nil {
@@ -80,7 +81,7 @@ func (a *app) logIn(c *fiber.Ctx, why string, account func(context.Context, *db.
 	}
 	state(c).id = newSessionID
 	a.sessionCookie().set(c, newSessionID, 0)
-	a.log.Info(why, "user", user.Username, "key_prefix", prefix(state(c).sess.row.Key))
+	a.log.Info(why, "user", user.Username, "key_prefix", ids.Prefix(state(c).sess.row.Key))
 	return nil
 }
 
@@ -150,7 +151,7 @@ func (a *app) logoutPost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a.log.Info("logout", "user", s.username(), "key_prefix", prefix(s.row.Key))
+	a.log.Info("logout", "user", s.username(), "key_prefix", ids.Prefix(s.row.Key))
 	rs.sess, rs.id = nil, ""
 	a.sessionCookie().expire(c)
 	return a.redirect(c, "/")

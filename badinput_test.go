@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 					f[k] = v
 				}
 				r := who.post(c.path, f)
-				what := c.path + " " + truncate(c.form.Encode(), 60)
+				what := c.path + " " + ids.Cut(c.form.Encode(), 60)
 				if c.status != 0 && r.Status != c.status || r.Status < 400 || r.Status >= 500 {
 					t.Errorf("POST %s: %d, want %d", what, r.Status, c.status)
 				}
@@ -104,12 +105,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		if r.Status != http.StatusRequestEntityTooLarge || !strings.Contains(r.Body, "too large") {
 			t.Errorf("70 KiB note: %d, want 413 with an explanation", r.Status)
 		}
-		for _, cookie := range []string{strings.Repeat("A", 43) + "!", "%%%", strings.Repeat("x", 4000), "\"" + newID() + "\""} {
+		for _, cookie := range []string{strings.Repeat("A", 43) + "!", "%%%", strings.Repeat("x", 4000), "\"" + ids.New() + "\""} {
 			m := srv.newBrowser(t)
 			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/state", nil)
 			req.Header.Set("Cookie", cookieName+"="+cookie)
 			if r := m.do(req); r.Status != 200 || !strings.Contains(r.Body, `"session":null`) {
-				t.Errorf("malformed cookie %q: %d %s", truncate(cookie, 20), r.Status, truncate(r.Body, 200))
+				t.Errorf("malformed cookie %q: %d %s", ids.Cut(cookie, 20), r.Status, ids.Cut(r.Body, 200))
 			}
 		}
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
@@ -121,7 +122,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			t.Fatalf("oversized requests changed the database")
 		}
 		if strings.Contains(srv.logs.String(), "level=ERROR") {
-			t.Errorf("bad input logged errors:\n%s", truncate(srv.logs.String(), 3000))
+			t.Errorf("bad input logged errors:\n%s", ids.Cut(srv.logs.String(), 3000))
 		}
 	})
 }
@@ -132,7 +133,7 @@ func TestErrorsSpeakTheRightFormat(t *testing.T) {
 	b := srv.newBrowser(t)
 	r := b.get("/api/no-such-thing")
 	if r.Status != 404 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || !strings.Contains(r.Body, `"error"`) {
-		t.Errorf("GET /api/no-such-thing: %d %s %s", r.Status, r.Header.Get("Content-Type"), truncate(r.Body, 200))
+		t.Errorf("GET /api/no-such-thing: %d %s %s", r.Status, r.Header.Get("Content-Type"), ids.Cut(r.Body, 200))
 	}
 	r = b.get("/no-such-page")
 	if r.Status != 404 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(r.Body, "There is no page at this address") {
@@ -148,7 +149,7 @@ func TestOddUserAgents(t *testing.T) {
 		for _, ua := range []string{strings.Repeat("a", 249) + "日本語", "bad \xff\xfe bytes", strings.Repeat("é", 300), "emoji 🍪🍪", ""} {
 			r := srv.sendRaw(t, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nUser-Agent: "+ua+"\r\n\r\n")
 			if r.Status != http.StatusOK {
-				t.Errorf("User-Agent %q: %d", truncate(ua, 20), r.Status)
+				t.Errorf("User-Agent %q: %d", ids.Cut(ua, 20), r.Status)
 			}
 		}
 		b := srv.newBrowser(t)

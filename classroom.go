@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sessionlab/ids"
 	"strconv"
 	"time"
 
@@ -162,8 +163,8 @@ func (a *app) classTimeouts(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	args := c.Request().PostArgs()
 	f := &timeoutsForm{
-		Idle:     truncate(string(args.Peek("idle")), 40),
-		Absolute: truncate(string(args.Peek("absolute")), 40),
+		Idle:     ids.Cut(string(args.Peek("idle")), 40),
+		Absolute: ids.Cut(string(args.Peek("absolute")), 40),
 		Reset:    string(args.Peek("reset")) == "1",
 	}
 	idle, abs := a.cfg.IdleTimeout, a.cfg.AbsoluteTimeout
@@ -232,7 +233,7 @@ func parseTimeout(v string) (time.Duration, error) {
 	if err != nil {
 		n, nerr := strconv.Atoi(v)
 		if nerr != nil {
-			return 0, fmt.Errorf("%q is not a duration; write it as 90s, 5m or 2h.", truncate(v, 20))
+			return 0, fmt.Errorf("%q is not a duration; write it as 90s, 5m or 2h.", ids.Cut(v, 20))
 		}
 		d = time.Duration(n) * time.Minute
 	}

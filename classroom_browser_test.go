@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,7 +83,7 @@ func TestDashboardInProjectorModeUpdatesWhileStudentsLogIn(t *testing.T) {
 		t.Fatal("the dashboard reloaded to update: it should update in place")
 	}
 	text := browserEval[string](t, ctx, `document.body.innerText`)
-	if strings.Contains(text, hashID(alice.sessionID())) || strings.Contains(text, alice.sessionID()) {
+	if strings.Contains(text, ids.Hash(alice.sessionID())) || strings.Contains(text, alice.sessionID()) {
 		t.Error("the dashboard shows a whole key or session ID")
 	}
 	// The event log filters by kind, in place.
@@ -224,7 +225,7 @@ func TestDashboardSortStaysPutAcrossLiveUpdates(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		b := s.newBrowserAt(t, i)
 		b.get("/")
-		learners[prefix(hashID(b.sessionID()))] = b
+		learners[ids.Prefix(ids.Hash(b.sessionID()))] = b
 	}
 	ctx, cancel := newChrome(t)
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sessionlab/ids"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,8 +65,8 @@ func anonymousSessions(t *testing.T, s *testServer, n int) {
 	now := s.clock.Now()
 	err := s.db.InTx(context.Background(), func(tx *db.Tx) error {
 		for i := 0; i < n; i++ {
-			id := newID()
-			row := &db.Session{Key: hashID(id), Data: `{"csrf_token":"` + newID() + `"}`, Learner: id[:16],
+			id := ids.New()
+			row := &db.Session{Key: ids.Hash(id), Data: `{"csrf_token":"` + ids.New() + `"}`, Learner: id[:16],
 				Instance: "flood", CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(30 * time.Minute)}
 			if err := tx.InsertSession(context.Background(), row); err != nil {
 				return err
@@ -117,7 +118,7 @@ func TestDashboardCountsTheWholeClassNotTheTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		earlyOwner := ""
-		if row, err := s.db.SessionByKey(context.Background(), hashID(early.sessionID())); err == nil {
+		if row, err := s.db.SessionByKey(context.Background(), ids.Hash(early.sessionID())); err == nil {
 			earlyOwner = row.ProgressOwner()
 		}
 		want := 0

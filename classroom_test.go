@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,7 +209,7 @@ func TestInstructorStreamShowsALoginThenALogout(t *testing.T) {
 		waitFor(t, stream, "a table with alice logged in", func(ev sseEvent) bool {
 			return ev.name == "state" && strings.Contains(ev.data, `"user":"alice","authenticated":true`)
 		})
-		key := hashID(student.sessionID())
+		key := ids.Hash(student.sessionID())
 		if strings.Contains(login.data, key) || strings.Contains(login.data, student.sessionID()) {
 			t.Error("the stream carries a whole key or ID")
 		}
@@ -349,7 +350,7 @@ func TestTwoInstancesServeOneClass(t *testing.T) {
 	if !strings.Contains(r.Body, `class="instance-badge"`) || !strings.Contains(r.Body, ">B<") {
 		t.Error("B's page does not show its instance badge")
 	}
-	key := hashID(onA.sessionID())
+	key := ids.Hash(onA.sessionID())
 	if n := count(t, A, "SELECT COUNT(*) FROM events WHERE kind = 'instance.changed' AND session_key = ? AND detail LIKE ? AND instance = 'B'", key, `%"from":"A"%`); n != 1 {
 		t.Errorf("instance.changed A→B events: %d, want 1", n)
 	}

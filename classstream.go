@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"sessionlab/ids"
 	"strconv"
 	"sync"
 	"time"
@@ -109,7 +110,7 @@ func (h *hub) noteRotation(e db.Event) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	nk := prefix(e.SessionKey)
+	nk := ids.Prefix(e.SessionKey)
 	if _, ok := h.rot[nk]; !ok {
 		h.rotKeys = append(h.rotKeys, nk)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sessionlab/ids"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,9 +131,9 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 			continue // a row we cannot read is not worth failing the table for
 		}
 		cs := classSession{
-			Key: prefix(r.Key), User: s.username(), Authenticated: s.loggedIn(),
+			Key: ids.Prefix(r.Key), User: s.username(), Authenticated: s.loggedIn(),
 			CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt, ExpiresAt: a.expiry(r.CreatedAt, r.LastSeenAt),
-			Instance: r.Instance, RotatedFrom: rotated[prefix(r.Key)],
+			Instance: r.Instance, RotatedFrom: rotated[ids.Prefix(r.Key)],
 		}
 		if s.loggedIn() {
 			cs.Cart = carts[s.userID()]
@@ -177,10 +178,10 @@ func (a *app) classSnapshot(ctx context.Context, rotated map[string]string) (*cl
 func eventView(e db.Event) classEventView {
 	d := map[string]string{}
 	json.Unmarshal([]byte(e.Detail), &d)
-	v := classEventView{ID: e.ID, Kind: e.Kind, Session: prefix(e.SessionKey), Instance: e.Instance, At: e.At, Group: events.GroupOf(e.Kind)}
+	v := classEventView{ID: e.ID, Kind: e.Kind, Session: ids.Prefix(e.SessionKey), Instance: e.Instance, At: e.At, Group: events.GroupOf(e.Kind)}
 	var parts []string
 	for _, k := range sortedDetailKeys(d) {
-		parts = append(parts, k+"="+truncate(d[k], 40))
+		parts = append(parts, k+"="+ids.Cut(d[k], 40))
 	}
 	v.Summary = strings.Join(parts, " ")
 	if e.Kind == events.InstanceChanged.String() {

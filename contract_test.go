@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sessionlab/ids"
 	"strings"
 	"testing"
 	"time"
@@ -55,14 +56,14 @@ func TestContractPages(t *testing.T) {
 			t.Fatalf("GET /: %d %s", r.Status, r.Header.Get("Content-Type"))
 		}
 		links := regexp.MustCompile(`href="/products/(\d+)"`).FindAllStringSubmatch(r.Body, -1)
-		ids := map[string]bool{}
+		productIDs := map[string]bool{}
 		for _, l := range links {
-			ids[l[1]] = true
+			productIDs[l[1]] = true
 		}
-		if len(ids) < 6 {
-			t.Fatalf("catalog links to %d products, want about 8", len(ids))
+		if len(productIDs) < 6 {
+			t.Fatalf("catalog links to %d products, want about 8", len(productIDs))
 		}
-		for id := range ids {
+		for id := range productIDs {
 			r := b.get("/products/" + id)
 			if r.Status != 200 {
 				t.Fatalf("GET /products/%s: %d", id, r.Status)
@@ -122,7 +123,7 @@ func TestContractPages(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("GET /account: %d", r.Status)
 		}
-		if !strings.Contains(r.Body, prefix(hashID(b.sessionID()))) {
+		if !strings.Contains(r.Body, ids.Prefix(ids.Hash(b.sessionID()))) {
 			t.Errorf("/account does not list the current session")
 		}
 
@@ -146,12 +147,12 @@ func TestContractPages(t *testing.T) {
 		// shows the whole session ID (that would defeat HttpOnly).
 		for _, p := range []string{"/", "/products/1", "/cart", "/login", "/notes", "/account", "/lessons", "/lessons/logging-in", "/lessons/session-fixation", "/no-such-page", "/api/state", "/api/progress"} {
 			body := b.get(p).Body
-			if id := b.sessionID(); strings.Contains(body, id) || strings.Contains(body, hashID(id)) {
+			if id := b.sessionID(); strings.Contains(body, id) || strings.Contains(body, ids.Hash(id)) {
 				t.Errorf("%s shows the whole session ID or key", p)
 			}
 			for _, f := range regexp.MustCompile(`(?s)<form[^>]*method="post"[^>]*>.*?</form>`).FindAllString(body, -1) {
 				if !strings.Contains(f, `name="csrf_token" value="`) {
-					t.Errorf("%s: a POST form without csrf_token: %s", p, truncate(f, 200))
+					t.Errorf("%s: a POST form without csrf_token: %s", p, ids.Cut(f, 200))
 				}
 			}
 		}
@@ -245,16 +246,16 @@ func TestLoginFailure(t *testing.T) {
 		} {
 			r := b.submit("/login", url.Values{"username": {tc.user}, "password": {tc.pass}})
 			if r.Status != tc.status {
-				t.Errorf("login %q/%q: %d, want %d", truncate(tc.user, 10), truncate(tc.pass, 10), r.Status, tc.status)
+				t.Errorf("login %q/%q: %d, want %d", ids.Cut(tc.user, 10), ids.Cut(tc.pass, 10), r.Status, tc.status)
 			}
 			if !strings.Contains(r.Body, `action="/login"`) || !strings.Contains(r.Body, `role="alert"`) && !strings.Contains(r.Body, `class="error"`) {
-				t.Errorf("login %q: the answer lacks the form or an error message", truncate(tc.user, 10))
+				t.Errorf("login %q: the answer lacks the form or an error message", ids.Cut(tc.user, 10))
 			}
 			if b.sessionID() != id {
-				t.Fatalf("login %q: failed login changed the session ID", truncate(tc.user, 10))
+				t.Fatalf("login %q: failed login changed the session ID", ids.Cut(tc.user, 10))
 			}
 			if st := b.apiState(); st.Session == nil || st.Session.Authenticated {
-				t.Fatalf("login %q: session %s", truncate(tc.user, 10), st.raw)
+				t.Fatalf("login %q: session %s", ids.Cut(tc.user, 10), st.raw)
 			}
 		}
 	})
@@ -328,7 +329,7 @@ func TestCSRFOnEveryPost(t *testing.T) {
 		noteID := b.noteIDs()[0]
 		other := srv.newBrowser(t)
 		other.login("alice", "wonderland")
-		otherKey := hashID(other.sessionID())
+		otherKey := ids.Hash(other.sessionID())
 		foreign := srv.newBrowser(t).csrf("/login") // a valid token of another session
 		mine := b.csrf("/login")
 		wrong := "x" + mine[1:]
@@ -398,9 +399,9 @@ func TestNotesBelongToTheirOwner(t *testing.T) {
 		if strings.Contains(page, "<script>alert('alice')") || !strings.Contains(page, "&lt;script&gt;") {
 			t.Fatal("note text not escaped")
 		}
-		ids := alice.noteIDs()
-		if len(ids) != 1 {
-			t.Fatalf("alice has %d notes on the page", len(ids))
+		noteIDs := alice.noteIDs()
+		if len(noteIDs) != 1 {
+			t.Fatalf("alice has %d notes on the page", len(noteIDs))
 		}
 		bob := srv.newBrowser(t)
 		bob.login("bob", "builder")
@@ -408,7 +409,7 @@ func TestNotesBelongToTheirOwner(t *testing.T) {
 			t.Fatal("bob sees alice's note")
 		}
 		before := dbSnapshot(t, srv)
-		for _, id := range []string{ids[0], "999999", "0", "abc", "-1"} {
+		for _, id := range []string{noteIDs[0], "999999", "0", "abc", "-1"} {
 			if r := bob.submit("/notes/"+id+"/delete", nil); r.Status != http.StatusNotFound {
 				t.Errorf("bob deletes note %s: %d, want 404", id, r.Status)
 			}
@@ -416,7 +417,7 @@ func TestNotesBelongToTheirOwner(t *testing.T) {
 		if dbSnapshot(t, srv) != before {
 			t.Fatal("bob's delete attempts changed the database")
 		}
-		if r := alice.submit("/notes/"+ids[0]+"/delete", nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/notes" {
+		if r := alice.submit("/notes/"+noteIDs[0]+"/delete", nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/notes" {
 			t.Fatalf("alice deletes her note: %d → %q", r.Status, r.Header.Get("Location"))
 		}
 		if n := countRows(t, srv, "notes"); n != 0 {
@@ -449,14 +450,14 @@ func TestAccountSessions(t *testing.T) {
 		me := devices[0]
 		page := me.get("/account").Body
 		for _, d := range devices {
-			if !strings.Contains(page, prefix(hashID(d.sessionID()))) {
-				t.Errorf("/account does not list session %s…", prefix(hashID(d.sessionID())))
+			if !strings.Contains(page, ids.Prefix(ids.Hash(d.sessionID()))) {
+				t.Errorf("/account does not list session %s…", ids.Prefix(ids.Hash(d.sessionID())))
 			}
-			if strings.Contains(page, d.sessionID()) || strings.Contains(page, hashID(d.sessionID())) {
+			if strings.Contains(page, d.sessionID()) || strings.Contains(page, ids.Hash(d.sessionID())) {
 				t.Fatal("/account shows a whole session ID or key")
 			}
 		}
-		if strings.Contains(page, prefix(hashID(bob.sessionID()))) {
+		if strings.Contains(page, ids.Prefix(ids.Hash(bob.sessionID()))) {
 			t.Error("/account lists bob's session")
 		}
 		if strings.Count(page, `action="/account/sessions/end"`) != 2 {
@@ -465,15 +466,15 @@ func TestAccountSessions(t *testing.T) {
 
 		// Bob cannot end alice's session; alice cannot end her current one here.
 		before := dbSnapshot(t, srv)
-		if r := bob.submit("/account/sessions/end", url.Values{"session": {hashID(devices[1].sessionID())}}); r.Status != http.StatusNotFound {
+		if r := bob.submit("/account/sessions/end", url.Values{"session": {ids.Hash(devices[1].sessionID())}}); r.Status != http.StatusNotFound {
 			t.Errorf("bob ends alice's session: %d, want 404", r.Status)
 		}
-		if r := me.submit("/account/sessions/end", url.Values{"session": {hashID(me.sessionID())}}); r.Status != http.StatusBadRequest {
+		if r := me.submit("/account/sessions/end", url.Values{"session": {ids.Hash(me.sessionID())}}); r.Status != http.StatusBadRequest {
 			t.Errorf("ending the current session from /account: %d, want 400", r.Status)
 		}
-		for _, bad := range []string{"", "short", strings.Repeat("z", 64), devices[1].sessionID(), hashID(devices[1].sessionID())[:15], hashID(devices[1].sessionID()) + "0", "%", strings.Repeat("_", 16)} {
+		for _, bad := range []string{"", "short", strings.Repeat("z", 64), devices[1].sessionID(), ids.Hash(devices[1].sessionID())[:15], ids.Hash(devices[1].sessionID()) + "0", "%", strings.Repeat("_", 16)} {
 			if r := me.submit("/account/sessions/end", url.Values{"session": {bad}}); r.Status < 400 || r.Status >= 500 {
-				t.Errorf("end session %q: %d, want 4xx", truncate(bad, 10), r.Status)
+				t.Errorf("end session %q: %d, want 4xx", ids.Cut(bad, 10), r.Status)
 			}
 		}
 		if dbSnapshot(t, srv) != before {
@@ -483,7 +484,7 @@ func TestAccountSessions(t *testing.T) {
 		// End devices[1] with the reference its End form carries.
 		var ref string
 		for _, m := range regexp.MustCompile(`name="session" value="([0-9a-f]+)"`).FindAllStringSubmatch(page, -1) {
-			if strings.HasPrefix(hashID(devices[1].sessionID()), m[1]) {
+			if strings.HasPrefix(ids.Hash(devices[1].sessionID()), m[1]) {
 				ref = m[1]
 			}
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strings"
 	"testing"
 	"time"
@@ -99,5 +100,5 @@ func TestEveryCookieIsExpiredWithTheAttributesItWasSetWith(t *testing.T) {
 
 // withoutValue is a Set-Cookie line for an error message, its value cut.
 func withoutValue(c *http.Cookie) string {
-	return strings.Replace(c.Raw, c.Value, prefix(c.Value)+"…", 1)
+	return strings.Replace(c.Raw, c.Value, ids.Prefix(c.Value)+"…", 1)
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sessionlab/ids"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -225,7 +226,7 @@ func TestSessionCookieFromSQLiteServerWorksOnMariaDBServerAfterCopy(t *testing.T
 		t.Fatalf("the cookie issued on SQLite is not logged in on MariaDB: /account = %d", r.Status)
 	}
 	if b.sessionID() != cookie {
-		t.Fatalf("the MariaDB server replaced the session ID (%s → %s)", prefix(cookie), prefix(b.sessionID()))
+		t.Fatalf("the MariaDB server replaced the session ID (%s → %s)", ids.Prefix(cookie), ids.Prefix(b.sessionID()))
 	}
 	var st struct {
 		Session *struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"sessionlab/ids"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -104,7 +105,7 @@ func (a *app) exchangeOf(c *fiber.Ctx) exchangeRecord {
 func sentCookies(c *fiber.Ctx) []cookieSeen {
 	var out []cookieSeen
 	c.Request().Header.VisitAllCookie(func(k, v []byte) {
-		out = append(out, cookieSeen{Name: string(k), Prefix: prefix(string(v)), Length: len(v)})
+		out = append(out, cookieSeen{Name: string(k), Prefix: ids.Prefix(string(v)), Length: len(v)})
 	})
 	return out
 }

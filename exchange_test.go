@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strings"
 	"testing"
 )
@@ -45,11 +46,11 @@ func TestTheLastFormIsKeptOnTheServerAndShownOnce(t *testing.T) {
 		}
 		last := page.Body[strings.Index(page.Body, `data-exchange="last"`):]
 		last = last[:strings.Index(last, "</div>")]
-		if !strings.Contains(last, `data-cookie="sessionid" data-prefix="`+prefix(old)+`"`) {
-			t.Errorf("the login's exchange does not show the old ID %s… as the one sent:\n%s", prefix(old), last)
+		if !strings.Contains(last, `data-cookie="sessionid" data-prefix="`+ids.Prefix(old)+`"`) {
+			t.Errorf("the login's exchange does not show the old ID %s… as the one sent:\n%s", ids.Prefix(old), last)
 		}
-		if !strings.Contains(last, `data-set-cookie="sessionid" data-prefix="`+prefix(newID)+`"`) {
-			t.Errorf("the login's exchange does not show Set-Cookie with the new ID %s…:\n%s", prefix(newID), last)
+		if !strings.Contains(last, `data-set-cookie="sessionid" data-prefix="`+ids.Prefix(newID)+`"`) {
+			t.Errorf("the login's exchange does not show Set-Cookie with the new ID %s…:\n%s", ids.Prefix(newID), last)
 		}
 		var n int
 		if err := srv.db.R.Get(&n, "SELECT COUNT(*) FROM exchanges"); err != nil || n != 0 {

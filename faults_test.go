@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sessionlab/ids"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -478,7 +479,7 @@ func TestDatabaseOutageAnswers503AndRecoversWithoutLosingCarts(t *testing.T) {
 	for _, b := range []*loadClient{load.learners[0], newLoadClient(srv.URL)} {
 		code, body, err := b.do(http.MethodGet, "/cart", nil)
 		if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, "database is unavailable") || !strings.Contains(body, "your data is safe") {
-			t.Errorf("GET /cart during the outage: %d %v, want 503 saying the database is unavailable and the data safe\n%s", code, err, truncate(body, 400))
+			t.Errorf("GET /cart during the outage: %d %v, want 503 saying the database is unavailable and the data safe\n%s", code, err, ids.Cut(body, 400))
 		}
 	}
 	resp, err := http.Get(srv.URL + "/healthz")

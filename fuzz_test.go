@@ -22,37 +22,37 @@ import (
 // accepts what newID could have produced, hashID is SHA-256 hex, prefix is a
 // short, valid-UTF-8 start of its input.
 func FuzzSessionIDFunctions(f *testing.F) {
-	for _, s := range []string{newID(), newID()[:42], newID() + "A", "", "short", strings.Repeat("=", 43), strings.Repeat("é", 22), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/", "日本語のクッキー値"} {
+	for _, s := range []string{ids.New(), ids.New()[:42], ids.New() + "A", "", "short", strings.Repeat("=", 43), strings.Repeat("é", 22), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/", "日本語のクッキー値"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if validID(s) {
-			if len(s) != idLen {
-				t.Fatalf("validID(%q) with length %d", s, len(s))
+		if ids.Valid(s) {
+			if len(s) != ids.Len {
+				t.Fatalf("ids.Valid(%q) with length %d", s, len(s))
 			}
 			b, err := base64.RawURLEncoding.DecodeString(s)
 			if err != nil || len(b) != ids.Bytes {
-				t.Fatalf("validID(%q) but it does not decode to %d bytes: %v", s, ids.Bytes, err)
+				t.Fatalf("ids.Valid(%q) but it does not decode to %d bytes: %v", s, ids.Bytes, err)
 			}
-		} else if len(s) == idLen {
+		} else if len(s) == ids.Len {
 			if _, err := base64.RawURLEncoding.DecodeString(s); err == nil && strings.IndexFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) < 0 {
 				t.Fatalf("validID refused %q, a well-formed 32-byte base64url value", s)
 			}
 		}
-		h := hashID(s)
+		h := ids.Hash(s)
 		sum := sha256.Sum256([]byte(s))
 		if h != hex.EncodeToString(sum[:]) || len(h) != 64 {
-			t.Fatalf("hashID(%q) = %q", s, h)
+			t.Fatalf("ids.Hash(%q) = %q", s, h)
 		}
-		p := prefix(s)
+		p := ids.Prefix(s)
 		if len(p) > 8 || !strings.HasPrefix(s, p) {
-			t.Fatalf("prefix(%q) = %q", s, p)
+			t.Fatalf("ids.Prefix(%q) = %q", s, p)
 		}
 		if utf8.ValidString(s) && !utf8.ValidString(p) {
-			t.Fatalf("prefix(%q) = %q cuts a character in half", s, p)
+			t.Fatalf("ids.Prefix(%q) = %q cuts a character in half", s, p)
 		}
 		if len(s) > 8 && len(p) == 0 && utf8.ValidString(s) {
-			t.Fatalf("prefix(%q) is empty", s)
+			t.Fatalf("ids.Prefix(%q) is empty", s)
 		}
 	})
 }
@@ -60,9 +60,9 @@ func FuzzSessionIDFunctions(f *testing.F) {
 func TestNewIDIsValidAndUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
-		id := newID()
-		if !validID(id) || seen[id] {
-			t.Fatalf("newID() = %q: valid %v, repeated %v", id, validID(id), seen[id])
+		id := ids.New()
+		if !ids.Valid(id) || seen[id] {
+			t.Fatalf("ids.New() = %q: valid %v, repeated %v", id, ids.Valid(id), seen[id])
 		}
 		seen[id] = true
 	}
@@ -114,7 +114,7 @@ func FuzzCookieHeader(f *testing.F) {
 	live := srv.newBrowser(f)
 	live.get("/")
 	liveID := live.sessionID()
-	for _, s := range []string{"", "sessionid=" + newID(), "sessionid=" + liveID, "sessionid=" + liveID + "; sessionid=" + newID(), "sessionid=", "sessionid", "=;=;;", "sessionid=\"quoted\"", "sessionid=" + strings.Repeat("A", 4000), "a=b; sessionid=%00; c", "sessionid=é日本", "sessionlab_flash=eyJlIjpbWyJsb2dvdXQiLCJ7fSJdXX0", "sessionlab_flash=%%%", "sessionid=" + liveID + "\x00"} {
+	for _, s := range []string{"", "sessionid=" + ids.New(), "sessionid=" + liveID, "sessionid=" + liveID + "; sessionid=" + ids.New(), "sessionid=", "sessionid", "=;=;;", "sessionid=\"quoted\"", "sessionid=" + strings.Repeat("A", 4000), "a=b; sessionid=%00; c", "sessionid=é日本", "sessionlab_flash=eyJlIjpbWyJsb2dvdXQiLCJ7fSJdXX0", "sessionlab_flash=%%%", "sessionid=" + liveID + "\x00"} {
 		for i := range fuzzPaths {
 			f.Add(s, uint8(i))
 		}
@@ -130,10 +130,10 @@ func FuzzCookieHeader(f *testing.F) {
 		path := fuzzPaths[int(which)%len(fuzzPaths)]
 		r, ok := srv.trySendRaw(t, "GET "+path+" HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\nCookie: "+cookie+"\r\n\r\n")
 		if !ok {
-			t.Fatalf("GET %s with Cookie %q: no HTTP response (%q)", path, truncate(cookie, 100), truncate(r.Raw, 100))
+			t.Fatalf("GET %s with Cookie %q: no HTTP response (%q)", path, ids.Cut(cookie, 100), ids.Cut(r.Raw, 100))
 		}
 		if r.Status >= 500 {
-			t.Fatalf("GET %s with Cookie %q: status %d\n%s", path, truncate(cookie, 100), r.Status, truncate(r.Body, 500))
+			t.Fatalf("GET %s with Cookie %q: status %d\n%s", path, ids.Cut(cookie, 100), r.Status, ids.Cut(r.Body, 500))
 		}
 		sent := cookieValues(cookie)
 		for _, sc := range r.Header.Values("Set-Cookie") {
@@ -141,18 +141,18 @@ func FuzzCookieHeader(f *testing.F) {
 			if err != nil || c.Name != cookieName || c.Value == "" {
 				continue
 			}
-			if !validID(c.Value) {
-				t.Fatalf("issued a malformed ID %q", prefix(c.Value))
+			if !ids.Valid(c.Value) {
+				t.Fatalf("issued a malformed ID %q", ids.Prefix(c.Value))
 			}
 			for _, v := range sent {
 				if v == c.Value {
-					t.Fatalf("GET %s adopted the ID the client sent (%s…)", path, prefix(v))
+					t.Fatalf("GET %s adopted the ID the client sent (%s…)", path, ids.Prefix(v))
 				}
 			}
 		}
 		for _, v := range sent {
 			if len(v) >= 20 && echoable.MatchString(v) && !strings.Contains(baseline[path], v) && strings.Contains(r.Body, v) {
-				t.Fatalf("GET %s echoes the whole cookie value %q", path, truncate(v, 60))
+				t.Fatalf("GET %s echoes the whole cookie value %q", path, ids.Cut(v, 60))
 			}
 		}
 	})
@@ -201,7 +201,7 @@ func FuzzCartForm(f *testing.F) {
 		after := b.apiState()
 		switch {
 		case r.Status >= 500:
-			t.Fatalf("POST %s %q: status %d\n%s", path, body, r.Status, truncate(r.Body, 500))
+			t.Fatalf("POST %s %q: status %d\n%s", path, body, r.Status, ids.Cut(r.Body, 500))
 		case r.Status == http.StatusSeeOther:
 			for _, it := range after.Cart.Items {
 				if !known[it.ProductID] || it.Quantity < 1 || it.Quantity > 99 {

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,8 +92,8 @@ func TestNotesAreCappedPerUser(t *testing.T) {
 		if page := alice.get("/notes").Body; !strings.Contains(page, "1000 of at most 1000 notes") {
 			t.Errorf("/notes does not say the count and the cap")
 		}
-		ids := alice.noteIDs()
-		if r := alice.submit("/notes/"+ids[0]+"/delete", nil); r.Status != http.StatusSeeOther {
+		noteIDs := alice.noteIDs()
+		if r := alice.submit("/notes/"+noteIDs[0]+"/delete", nil); r.Status != http.StatusSeeOther {
 			t.Fatalf("delete: %d", r.Status)
 		}
 		if r := alice.submit("/notes", url.Values{"text": {"room again"}}); r.Status != http.StatusSeeOther {
@@ -115,7 +116,7 @@ func TestShadowSessionCookieDoesNotReplaceTheRealOne(t *testing.T) {
 		gone.get("/")
 		ended := gone.sessionID()
 		gone.submit("/logout", nil)
-		forged := strings.Repeat("A", idLen)
+		forged := strings.Repeat("A", ids.Len)
 		// twins: the request names more than one distinct sessionid.
 		for name, tc := range map[string]struct {
 			header string
@@ -146,11 +147,11 @@ func TestShadowSessionCookieDoesNotReplaceTheRealOne(t *testing.T) {
 				}
 				switch path {
 				case "/api/state":
-					if !strings.Contains(r.Body, `"user":"alice"`) || !strings.Contains(r.Body, `"prefix":"`+prefix(real)+`"`) {
+					if !strings.Contains(r.Body, `"user":"alice"`) || !strings.Contains(r.Body, `"prefix":"`+ids.Prefix(real)+`"`) {
 						t.Errorf("%s: /api/state is not alice's session:\n%s", name, r.Body)
 					}
 				case "/":
-					if tc.twins && !strings.Contains(r.Body, "used the one starting "+prefix(real)) {
+					if tc.twins && !strings.Contains(r.Body, "used the one starting "+ids.Prefix(real)) {
 						t.Errorf("%s: the cookie panel does not say which sessionid it used", name)
 					}
 				}
@@ -161,7 +162,7 @@ func TestShadowSessionCookieDoesNotReplaceTheRealOne(t *testing.T) {
 		}
 		// None live: the first value says why, and a fresh session is issued.
 		r := srv.sendRaw(t, "GET /api/state HTTP/1.1\r\nHost: a\r\nConnection: close\r\nCookie: sessionid="+forged+"; sessionid="+ended+"\r\n\r\n")
-		if r.Status != http.StatusOK || !strings.Contains(r.Body, `"session":null`) || !strings.Contains(r.Body, `"prefix":"`+prefix(forged)+`"`) {
+		if r.Status != http.StatusOK || !strings.Contains(r.Body, `"session":null`) || !strings.Contains(r.Body, `"prefix":"`+ids.Prefix(forged)+`"`) {
 			t.Errorf("two dead IDs: %d\n%s", r.Status, r.Body)
 		}
 		if alice.apiState().Session == nil {
@@ -192,7 +193,7 @@ func TestPagesRenderWithoutASessionPastTheBudget(t *testing.T) {
 		for _, path := range paths {
 			r := b.get(path)
 			if r.Status != http.StatusOK {
-				t.Errorf("GET %s past the budget: %d, want 200\n%s", path, r.Status, truncate(r.Body, 300))
+				t.Errorf("GET %s past the budget: %d, want 200\n%s", path, r.Status, ids.Cut(r.Body, 300))
 				continue
 			}
 			if sc := r.Header.Values("Set-Cookie"); len(sc) != 0 {

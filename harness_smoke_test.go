@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"sessionlab/ids"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,7 @@ func TestFirstVisitIssuesSessionAndLoginRotatesIt(t *testing.T) {
 		b.login("alice", "wonderland")
 		after := b.sessionID()
 		if after == "" || after == before {
-			t.Fatalf("login did not rotate the ID: before %q after %q", prefix(before), prefix(after))
+			t.Fatalf("login did not rotate the ID: before %q after %q", ids.Prefix(before), ids.Prefix(after))
 		}
 		old := srv.newBrowser(t)
 		old.setSessionID(before)

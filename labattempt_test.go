@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,7 @@ func shopTimes(t *testing.T, s *testServer, b *browser) (lastSeen, expires time.
 		LastSeen time.Time `db:"last_seen_at"`
 		Expires  time.Time `db:"expires_at"`
 	}{}
-	if err := s.db.R.Get(&row, "SELECT last_seen_at, expires_at FROM sessions WHERE `key` = ?", hashID(b.sessionID())); err != nil {
+	if err := s.db.R.Get(&row, "SELECT last_seen_at, expires_at FROM sessions WHERE `key` = ?", ids.Hash(b.sessionID())); err != nil {
 		t.Fatal(err)
 	}
 	return row.LastSeen, row.Expires

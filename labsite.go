@@ -56,7 +56,7 @@ func (r *labReq) mode() labs.Mode {
 func labFromPath(c *fiber.Ctx) (labs.Lab, error) {
 	l, ok := labs.Find(c.Params("slug"))
 	if !ok {
-		return labs.Lab{}, fiber.NewError(fiber.StatusNotFound, "There is no lab called “"+truncate(c.Params("slug"), 40)+"”. The labs are listed at /lab.")
+		return labs.Lab{}, fiber.NewError(fiber.StatusNotFound, "There is no lab called “"+ids.Cut(c.Params("slug"), 40)+"”. The labs are listed at /lab.")
 	}
 	return l, nil
 }
@@ -476,7 +476,7 @@ type labRecordView struct {
 
 func viewLabRecord(s *labs.Session) *labRecordView {
 	row := s.Row
-	v := &labRecordView{KeyPrefix: prefix(row.Key), IDPrefix: row.IDPrefix, Mode: row.Mode, User: s.User(),
+	v := &labRecordView{KeyPrefix: ids.Prefix(row.Key), IDPrefix: row.IDPrefix, Mode: row.Mode, User: s.User(),
 		Created: row.CreatedAt.Format("15:04:05"), LastSeen: row.LastSeenAt.Format("15:04:05"), Expires: "never (no server-side expiry)", Data: row.Data}
 	if row.ExpiresAt.Valid {
 		v.Expires = row.ExpiresAt.Time.Format("15:04:05")
@@ -494,7 +494,7 @@ func viewLabRecord(s *labs.Session) *labRecordView {
 func setCookieLine(h string) string {
 	name, rest, ok := strings.Cut(h, "=")
 	if !ok {
-		return truncate(h, 200)
+		return ids.Cut(h, 200)
 	}
 	val, attrs, _ := strings.Cut(rest, ";")
 	shown := ids.Prefix(val)
@@ -504,5 +504,5 @@ func setCookieLine(h string) string {
 	if attrs != "" {
 		attrs = ";" + attrs
 	}
-	return truncate(name+"="+shown+attrs, 300)
+	return ids.Cut(name+"="+shown+attrs, 300)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"testing"
@@ -306,8 +307,8 @@ func TestLessonWhereSessionsLiveWalksTheRealMove(t *testing.T) {
 			if !strings.Contains(page.Body, "Your session moved with db copy from SQLite to MariaDB") {
 				t.Error("the strip does not say the session moved")
 			}
-			if strings.Count(page.Body, prefix(hashID(before))) < 2 {
-				t.Errorf("the strip does not quote the key prefix %s… before and after", prefix(hashID(before)))
+			if strings.Count(page.Body, ids.Prefix(ids.Hash(before))) < 2 {
+				t.Errorf("the strip does not quote the key prefix %s… before and after", ids.Prefix(ids.Hash(before)))
 			}
 		}},
 		"where-sessions-live/restart-on-mariadb": alongside,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"net/url"
+	"sessionlab/ids"
 	"slices"
 	"strconv"
 	"time"
@@ -206,7 +207,7 @@ func (a *app) lessonBanner(rs *reqState) *lessonBanner {
 
 func (a *app) lessonValues(c *fiber.Ctx) lessons.Values {
 	rs := state(c)
-	v := lessons.Values{SessionPrefix: prefix(rs.id), BaseURL: a.publicBase(c), DBKind: a.db.Dialect(), DBURL: a.db.Config.Display}
+	v := lessons.Values{SessionPrefix: ids.Prefix(rs.id), BaseURL: a.publicBase(c), DBKind: a.db.Dialect(), DBURL: a.db.Config.Display}
 	if rs.sess != nil {
 		v.Username = rs.sess.username()
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"time"
@@ -101,7 +102,7 @@ func viewSetCookie(raw []byte) (setCookieView, bool) {
 		return setCookieView{}, false
 	}
 	val := string(ck.Value())
-	v := setCookieView{Name: string(ck.Key()), Prefix: prefix(val), Length: len(val)}
+	v := setCookieView{Name: string(ck.Key()), Prefix: ids.Prefix(val), Length: len(val)}
 	_, attrs, _ := strings.Cut(string(raw), ";")
 	for _, at := range strings.Split(attrs, ";") {
 		if at = strings.TrimSpace(at); at != "" {
@@ -141,7 +142,7 @@ func explainTwins(rs *reqState) string {
 	case rs.cookiesSent < 2:
 		return ""
 	case rs.cookieState == cookieValid:
-		return fmt.Sprintf(" It sent %d sessionid cookies (a second one set under a narrower Path is sent first and can shadow the real one): the server tried each, used the one starting %s…, whose session is live, and ignored the rest. Your real cookie was not replaced.", rs.cookiesSent, prefix(rs.cookieSent))
+		return fmt.Sprintf(" It sent %d sessionid cookies (a second one set under a narrower Path is sent first and can shadow the real one): the server tried each, used the one starting %s…, whose session is live, and ignored the rest. Your real cookie was not replaced.", rs.cookiesSent, ids.Prefix(rs.cookieSent))
 	default:
 		return fmt.Sprintf(" It sent %d sessionid cookies, and none of them named a live session.", rs.cookiesSent)
 	}
@@ -157,7 +158,7 @@ func (a *app) sessionPanel(rs *reqState) *sessionPanel {
 	// the token is the form's secret, so only its prefix is shown.
 	data := r.Data
 	if tok := s.data.CSRF; tok != "" {
-		data = strings.ReplaceAll(data, tok, prefix(tok)+"…")
+		data = strings.ReplaceAll(data, tok, ids.Prefix(tok)+"…")
 	}
 	var user *string
 	userID := "NULL"
@@ -172,7 +173,7 @@ func (a *app) sessionPanel(rs *reqState) *sessionPanel {
 	}
 	p := &sessionPanel{
 		UserJSON:      user,
-		KeyPrefix:     prefix(r.Key),
+		KeyPrefix:     ids.Prefix(r.Key),
 		Authenticated: s.loggedIn(),
 		User:          s.username(),
 		CreatedAt:     r.CreatedAt,
@@ -181,7 +182,7 @@ func (a *app) sessionPanel(rs *reqState) *sessionPanel {
 		Instance:      r.Instance,
 		Data:          json.RawMessage(data),
 		Row: []rowCell{
-			{Column: "key", Value: prefix(r.Key) + "…", Cut: true, Note: "SHA-256 of your cookie's ID, not the ID"},
+			{Column: "key", Value: ids.Prefix(r.Key) + "…", Cut: true, Note: "SHA-256 of your cookie's ID, not the ID"},
 			{Column: "user_id", Value: userID, Note: userNote},
 			{Column: "data", Value: data, Note: "JSON: what this shop session holds"},
 			{Column: "user_agent", Value: r.UserAgent, Note: "the client that made it (your devices)"},
@@ -189,7 +190,7 @@ func (a *app) sessionPanel(rs *reqState) *sessionPanel {
 			{Column: "created_at", Value: r.CreatedAt.UTC().Format(storedTime), Note: "UTC"},
 			{Column: "last_seen_at", Value: r.LastSeenAt.UTC().Format(storedTime), Note: "UTC; moved at most once a minute by a page view"},
 			{Column: "expires_at", Value: r.ExpiresAt.UTC().Format(storedTime), Note: "UTC; the earlier of the idle and absolute timeouts"},
-			{Column: "learner", Value: prefix(r.Learner) + "…", Cut: true, Note: "links this browser to its lesson progress and lab switches (their own tables); kept when the ID rotates"},
+			{Column: "learner", Value: ids.Prefix(r.Learner) + "…", Cut: true, Note: "links this browser to its lesson progress and lab switches (their own tables); kept when the ID rotates"},
 			{Column: "boot", Value: r.Boot, Note: "the server start that last served it: a new one means the server restarted and the session survived"},
 			{Column: "copy_seen", Value: strconv.FormatInt(r.CopySeen, 10), Note: "the db copy run this session was told about (0: none)"},
 		},

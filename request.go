@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sessionlab/ids"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -100,7 +101,7 @@ func (a *app) withSession(c *fiber.Ctx) error {
 			if cr := a.lastCopy; cr != nil && cr.Complete() && s.row.CopySeen != cr.ID && !s.row.CreatedAt.After(cr.StartedAt) {
 				// This session was a row in the copy's source: it moved.
 				s.row.CopySeen = cr.ID
-				rs.record(events.DBCopied, map[string]string{"from": cr.SourceDialect(), "to": a.db.Dialect(), "key": prefix(s.row.Key)})
+				rs.record(events.DBCopied, map[string]string{"from": cr.SourceDialect(), "to": a.db.Dialect(), "key": ids.Prefix(s.row.Key)})
 			}
 			switch {
 			case s.row.Instance != "" && s.row.Instance != a.cfg.Instance:

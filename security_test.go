@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func (s *testServer) sendRaw(t *testing.T, raw string) rawResponse {
 	t.Helper()
 	r, ok := s.trySendRaw(t, raw)
 	if !ok {
-		t.Fatalf("no HTTP response to %q (got %q)", truncate(raw, 80), truncate(r.Raw, 200))
+		t.Fatalf("no HTTP response to %q (got %q)", ids.Cut(raw, 80), ids.Cut(r.Raw, 200))
 	}
 	return r
 }
@@ -136,7 +137,7 @@ func TestMalformedRequestIsNotEchoed(t *testing.T) {
 			t.Errorf("%q: 400 without the fixed explanation", raw)
 		}
 		if strings.Contains(strings.ToLower(r.Raw), strings.ToLower(marker)) {
-			t.Errorf("%q: the response repeats the request's bytes:\n%s", raw, truncate(r.Raw, 2000))
+			t.Errorf("%q: the response repeats the request's bytes:\n%s", raw, ids.Cut(r.Raw, 2000))
 		}
 	}
 	if n := countRows(t, srv, "sessions"); n != 0 {
@@ -150,7 +151,7 @@ func TestMalformedRequestIsNotEchoed(t *testing.T) {
 func TestRefusedPostsAnd404sCreateNoSession(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		srv := startServer(t, dbURL)
-		forged := newID()
+		forged := ids.New()
 		for _, tc := range []struct {
 			name, method, path, cookie string
 			status                     int
@@ -184,7 +185,7 @@ func TestRefusedPostsAnd404sCreateNoSession(t *testing.T) {
 			if sc := r.Header.Values("Set-Cookie"); len(sc) > 0 {
 				for _, c := range sc {
 					if strings.HasPrefix(c, cookieName+"=") && !strings.HasPrefix(c, cookieName+"=;") {
-						t.Errorf("%s: issued a session cookie: %s", tc.name, prefix(c))
+						t.Errorf("%s: issued a session cookie: %s", tc.name, ids.Prefix(c))
 					}
 				}
 			}

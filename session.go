@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -21,22 +20,6 @@ import (
 
 // cookieName is the session cookie, named as Django names it.
 const cookieName = "sessionid"
-
-// idLen is the length of the IDs the shop issues (unpadded base64url).
-var idLen = ids.Len
-
-// newID returns a fresh session ID (or CSRF token).
-func newID() string { return ids.New() }
-
-// hashID is the key under which a session ID is stored (SHA-256 hex).
-func hashID(id string) string { return ids.Hash(id) }
-
-// validID reports whether a cookie value has the shape of an ID we issue.
-// Anything else is refused before it reaches the database.
-func validID(v string) bool { return len(v) == idLen && ids.Base64URL(v) }
-
-// prefix shows the first characters of a secret, never the whole.
-func prefix(s string) string { return ids.Prefix(s) }
 
 // sessionData is the JSON kept in the session record's data column: what a
 // shop's session holds, and nothing else. Lesson progress, lab switches and
@@ -152,7 +135,7 @@ func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
 	}
 	lookups := 0
 	for i, raw := range sent {
-		if validID(raw) {
+		if ids.Valid(raw) {
 			if lookups == maxSessionCookies {
 				break
 			}
@@ -175,12 +158,12 @@ func (a *app) loadSession(c *fiber.Ctx, rs *reqState) error {
 // loadSessionID looks one sessionid value up and says what it named; only a
 // live session becomes the request's.
 func (a *app) loadSessionID(c *fiber.Ctx, rs *reqState, raw string) (cookieState string, err error) {
-	if !validID(raw) {
+	if !ids.Valid(raw) {
 		return cookieMalformed, nil
 	}
 	// The session, the user's saved cart and the owner's lesson progress
 	// come back in one query: a page view's only round trip to the database.
-	st, err := a.db.SessionState(c.UserContext(), hashID(raw))
+	st, err := a.db.SessionState(c.UserContext(), ids.Hash(raw))
 	if errors.Is(err, db.ErrNotFound) {
 		return cookieUnknown, nil
 	}
@@ -212,22 +195,22 @@ func (a *app) loadSessionID(c *fiber.Ctx, rs *reqState, raw string) (cookieState
 // accept an ID the server did not generate).
 func (a *app) createSession(c *fiber.Ctx, rs *reqState) error {
 	now := a.now()
-	id := newID()
+	id := ids.New()
 	row := &db.Session{
-		Key:        hashID(id),
+		Key:        ids.Hash(id),
 		UserAgent:  cleanText(string(c.Request().Header.UserAgent()), 250),
 		Instance:   a.cfg.Instance,
 		CreatedAt:  now,
 		LastSeenAt: now,
 		ExpiresAt:  a.expiry(now, now),
-		Learner:    newID()[:16],
+		Learner:    ids.New()[:16],
 		Boot:       a.boot,
 	}
-	s := &session{row: row, data: sessionData{CSRF: newID()}, progress: a.progressFrom(nil), labModes: map[string]string{}}
+	s := &session{row: row, data: sessionData{CSRF: ids.New()}, progress: a.progressFrom(nil), labModes: map[string]string{}}
 	if rs.cookieState != cookieNone {
-		rs.record(events.SessionRefused, map[string]string{"reason": rs.cookieState, "prefix": prefix(rs.cookieSent)})
+		rs.record(events.SessionRefused, map[string]string{"reason": rs.cookieState, "prefix": ids.Prefix(rs.cookieSent)})
 	}
-	rs.record(events.SessionCreated, map[string]string{"reason": rs.cookieState, "new": prefix(id)})
+	rs.record(events.SessionCreated, map[string]string{"reason": rs.cookieState, "new": ids.Prefix(id)})
 	mark := len(rs.pending)
 	err := a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
 		rs.pending = rs.pending[:mark]
@@ -343,14 +326,14 @@ func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *se
 func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, userID int64, why string) (newIDValue string, err error) {
 	rs := state(c)
 	oldKey, oldOwner := s.row.Key, s.row.ProgressOwner()
-	id := newID()
+	id := ids.New()
 	now := a.now()
-	s.row.Key = hashID(id)
+	s.row.Key = ids.Hash(id)
 	s.row.UserID.Int64, s.row.UserID.Valid = userID, true
 	s.row.CreatedAt, s.row.LastSeenAt = now, now
 	s.row.ExpiresAt = a.expiry(now, now)
 	s.row.Instance = a.cfg.Instance
-	s.data.CSRF = newID()
+	s.data.CSRF = ids.New()
 	if _, err := tx.DeleteSession(ctx, oldKey); err != nil {
 		return "", err
 	}
@@ -365,7 +348,7 @@ func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, u
 	}
 	// old_key: the hashed key's prefix, so the instructor's table can show
 	// the row's key changing (old → new) without ever seeing a cookie.
-	rs.record(events.SessionRotated, map[string]string{"old": prefix(rs.id), "new": prefix(id), "why": why, "old_key": prefix(oldKey)})
+	rs.record(events.SessionRotated, map[string]string{"old": ids.Prefix(rs.id), "new": ids.Prefix(id), "why": why, "old_key": ids.Prefix(oldKey)})
 	return id, nil
 }
 
@@ -379,20 +362,9 @@ func checkCSRF(c *fiber.Ctx, s *session) bool {
 	return subtle.ConstantTimeCompare(got, []byte(s.data.CSRF)) == 1
 }
 
-// truncate cuts s to at most n bytes, at a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // cleanText is text from a request made fit to store: valid UTF-8 (MariaDB
 // refuses anything else in a utf8mb4 column, with an error that became a
 // 500) and at most n bytes.
 func cleanText(s string, n int) string {
-	return truncate(strings.ToValidUTF8(s, "\uFFFD"), n)
+	return ids.Cut(strings.ToValidUTF8(s, "\uFFFD"), n)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sessionlab/ids"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ type sqlRow struct {
 
 func readSessionRow(t *testing.T, srv *testServer, id string) sqlRow {
 	t.Helper()
-	rows, err := srv.db.W.Query("SELECT * FROM sessions WHERE `key` = ?", hashID(id))
+	rows, err := srv.db.W.Query("SELECT * FROM sessions WHERE `key` = ?", ids.Hash(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func readSessionRow(t *testing.T, srv *testServer, id string) sqlRow {
 		t.Fatal(err)
 	}
 	if !rows.Next() {
-		t.Fatalf("no sessions row for the browser's cookie %s…", prefix(id))
+		t.Fatalf("no sessions row for the browser's cookie %s…", ids.Prefix(id))
 	}
 	raw := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
@@ -87,7 +88,7 @@ func comparePanel(t *testing.T, where string, cells []rowCell, row sqlRow) {
 		want := stored
 		switch {
 		case slices.Contains(cutColumns, c.Column):
-			want = prefix(stored) + "…"
+			want = ids.Prefix(stored) + "…"
 			if !c.Cut {
 				t.Errorf("%s: %s is cut to a prefix but not marked so", where, c.Column)
 			}
@@ -100,7 +101,7 @@ func comparePanel(t *testing.T, where string, cells []rowCell, row sqlRow) {
 			if err := json.Unmarshal([]byte(stored), &d); err != nil || len(d.CSRF) < 16 {
 				t.Fatalf("%s: stored data %q has no csrf_token (%v)", where, stored, err)
 			}
-			want = strings.Replace(stored, d.CSRF, prefix(d.CSRF)+"…", 1)
+			want = strings.Replace(stored, d.CSRF, ids.Prefix(d.CSRF)+"…", 1)
 			if strings.Contains(c.Value, d.CSRF) {
 				t.Errorf("%s: the panel shows the whole CSRF token", where)
 			}
@@ -121,7 +122,7 @@ func panelCells(t *testing.T, body string) []rowCell {
 		cells = append(cells, rowCell{Column: html.UnescapeString(m[1]), Value: html.UnescapeString(m[2]), Cut: m[3] != ""})
 	}
 	if len(cells) == 0 {
-		t.Fatalf("the page has no session record panel:\n%s", truncate(body, 2000))
+		t.Fatalf("the page has no session record panel:\n%s", ids.Cut(body, 2000))
 	}
 	return cells
 }
@@ -214,7 +215,7 @@ func checkShopSessionData(t *testing.T, srv *testServer, b *browser, after strin
 		return 0
 	}
 	var data string
-	if err := srv.db.W.Get(&data, "SELECT data FROM sessions WHERE `key` = ?", hashID(id)); err != nil {
+	if err := srv.db.W.Get(&data, "SELECT data FROM sessions WHERE `key` = ?", ids.Hash(id)); err != nil {
 		return 0 // the jar holds a cookie whose row is gone (replayed after logout): no row, no data
 	}
 	var m map[string]json.RawMessage
@@ -247,7 +248,7 @@ func TestSweepForgetsLearnersNoSessionLinksTo(t *testing.T) {
 		bob := srv.newBrowser(t)
 		bob.login("bob", "builder")
 		var goneLearner string
-		if err := srv.db.W.Get(&goneLearner, "SELECT learner FROM sessions WHERE `key` = ?", hashID(gone.sessionID())); err != nil || goneLearner == "" {
+		if err := srv.db.W.Get(&goneLearner, "SELECT learner FROM sessions WHERE `key` = ?", ids.Hash(gone.sessionID())); err != nil || goneLearner == "" {
 			t.Fatalf("learner of the first browser: %q (%v)", goneLearner, err)
 		}
 		srv.clock.Advance(31 * time.Minute)
@@ -264,7 +265,7 @@ func TestSweepForgetsLearnersNoSessionLinksTo(t *testing.T) {
 			t.Errorf("the swept learner still has %d lab switches", n)
 		}
 		var staysLearner string
-		if err := srv.db.W.Get(&staysLearner, "SELECT learner FROM sessions WHERE `key` = ?", hashID(stays.sessionID())); err != nil {
+		if err := srv.db.W.Get(&staysLearner, "SELECT learner FROM sessions WHERE `key` = ?", ids.Hash(stays.sessionID())); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(t, srv, "SELECT COUNT(*) FROM lesson_progress WHERE owner = ?", "l:"+staysLearner); n == 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,7 @@ func setSessionCookieOf(r response) *http.Cookie {
 func sessionRowExists(t *testing.T, s *testServer, id string) bool {
 	t.Helper()
 	var n int
-	if err := s.db.W.Get(&n, "SELECT COUNT(*) FROM sessions WHERE `key` = ?", hashID(id)); err != nil {
+	if err := s.db.W.Get(&n, "SELECT COUNT(*) FROM sessions WHERE `key` = ?", ids.Hash(id)); err != nil {
 		t.Fatal(err)
 	}
 	return n == 1
@@ -55,10 +56,10 @@ func TestSessionCookieAttributes(t *testing.T) {
 				t.Fatal("first visit: no sessionid Set-Cookie")
 			}
 			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure != secure {
-				t.Errorf("secure=%v: Set-Cookie %q: want HttpOnly, SameSite=Lax, Path=/, Secure=%v", secure, strings.Replace(c.Raw, c.Value, prefix(c.Value)+"…", 1), secure)
+				t.Errorf("secure=%v: Set-Cookie %q: want HttpOnly, SameSite=Lax, Path=/, Secure=%v", secure, strings.Replace(c.Raw, c.Value, ids.Prefix(c.Value)+"…", 1), secure)
 			}
-			if !validID(c.Value) || len(c.Value) < 22 {
-				t.Errorf("cookie value %q… (%d chars) is not a 256-bit base64url ID", prefix(c.Value), len(c.Value))
+			if !ids.Valid(c.Value) || len(c.Value) < 22 {
+				t.Errorf("cookie value %q… (%d chars) is not a 256-bit base64url ID", ids.Prefix(c.Value), len(c.Value))
 			}
 			if !sessionRowExists(t, srv, c.Value) {
 				t.Error("no row under SHA-256(ID)")
@@ -122,16 +123,16 @@ func TestLoginRotatesTheID(t *testing.T) {
 func TestNeverIssuedIDIsReplaced(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		srv := startServer(t, dbURL)
-		for _, planted := range []string{newID(), "attacker-chosen", strings.Repeat("A", 43)} {
+		for _, planted := range []string{ids.New(), "attacker-chosen", strings.Repeat("A", 43)} {
 			b := srv.newBrowser(t)
 			b.setSessionID(planted)
 			r := b.get("/")
 			c := setSessionCookieOf(r)
-			if c == nil || c.Value == planted || !validID(c.Value) {
-				t.Fatalf("planted %q: not replaced by a fresh ID", prefix(planted))
+			if c == nil || c.Value == planted || !ids.Valid(c.Value) {
+				t.Fatalf("planted %q: not replaced by a fresh ID", ids.Prefix(planted))
 			}
 			if sessionRowExists(t, srv, planted) {
-				t.Fatalf("planted %q: a row exists under it", prefix(planted))
+				t.Fatalf("planted %q: a row exists under it", ids.Prefix(planted))
 			}
 			b.login("alice", "wonderland")
 			if b.sessionID() == planted || b.sessionID() == c.Value {

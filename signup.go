@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -185,6 +186,6 @@ func (a *app) accountPassword(c *fiber.Ctx) error {
 	}
 	state(c).id = newSessionID
 	a.sessionCookie().set(c, newSessionID, 0)
-	a.log.Info("password changed", "user", username, "key_prefix", prefix(state(c).sess.row.Key))
+	a.log.Info("password changed", "user", username, "key_prefix", ids.Prefix(state(c).sess.row.Key))
 	return a.redirect(c, "/account")
 }

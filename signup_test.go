@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"sessionlab/ids"
 	"strings"
 	"testing"
 )
@@ -21,7 +22,7 @@ func userRows(t *testing.T, s *testServer) []string {
 func sessionUser(t *testing.T, s *testServer, id string) string {
 	t.Helper()
 	var name string
-	err := s.db.W.Get(&name, s.db.W.Rebind("SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.`key` = ?"), hashID(id))
+	err := s.db.W.Get(&name, s.db.W.Rebind("SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.`key` = ?"), ids.Hash(id))
 	if err != nil {
 		t.Fatalf("no logged-in session row for the cookie: %v", err)
 	}
@@ -53,13 +54,13 @@ func TestSignupCreatesTheAccountAndLogsInWithANewID(t *testing.T) {
 		}
 		after := b.sessionID()
 		if after == "" || after == before {
-			t.Fatalf("the session ID was not rotated at sign-up (%q → %q)", prefix(before), prefix(after))
+			t.Fatalf("the session ID was not rotated at sign-up (%q → %q)", ids.Prefix(before), ids.Prefix(after))
 		}
 		if got := sessionUser(t, s, after); got != "learner-07" {
 			t.Errorf("the session row belongs to %q, want learner-07", got)
 		}
 		var old int
-		s.db.W.Get(&old, s.db.W.Rebind("SELECT COUNT(*) FROM sessions WHERE `key` = ?"), hashID(before))
+		s.db.W.Get(&old, s.db.W.Rebind("SELECT COUNT(*) FROM sessions WHERE `key` = ?"), ids.Hash(before))
 		if old != 0 {
 			t.Error("the pre-sign-up session row is still there")
 		}
@@ -202,7 +203,7 @@ func TestPasswordChangeEndsOtherSessionsAndRotatesThisOne(t *testing.T) {
 			t.Fatalf("change: %d → %q\n%s", r.Status, r.Header.Get("Location"), r.Body)
 		}
 		if after := b.sessionID(); after == before || sessionUser(t, s, after) != "learner-01" {
-			t.Errorf("this session was not rotated (%s → %s)", prefix(before), prefix(b.sessionID()))
+			t.Errorf("this session was not rotated (%s → %s)", ids.Prefix(before), ids.Prefix(b.sessionID()))
 		}
 		if st := other.apiState(); st.Session != nil {
 			t.Errorf("the other browser's session survived the password change: %s", st.raw)

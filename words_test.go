@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"regexp"
+	"sessionlab/ids"
 	"strings"
 	"testing"
 )
@@ -50,7 +51,7 @@ func TestPanelWordsAreTrueSentences(t *testing.T) {
 		}
 		b.login("alice", "wonderland")
 		text = visibleText(b.get("/lessons/logging-in").Body)
-		for _, truth := range []string{"Right now your ID starts with " + prefix(b.sessionID())} {
+		for _, truth := range []string{"Right now your ID starts with " + ids.Prefix(b.sessionID())} {
 			if !strings.Contains(text, truth) {
 				t.Errorf("after login, lesson 4 does not say %q", truth)
 			}

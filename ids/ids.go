@@ -49,11 +49,19 @@ func Base64URL(v string) bool {
 	return true
 }
 
+// Valid reports whether v has the shape of an ID this package mints: Len
+// base64url characters. Anything else is refused before it reaches a
+// database.
+func Valid(v string) bool { return len(v) == Len && Base64URL(v) }
+
 // Prefix shows the start of a secret: enough to tell two apart, far too
 // little to use. Pages never echo a whole ID (that would defeat HttpOnly).
 // It cuts at a character boundary, so an odd cookie value stays valid UTF-8.
-func Prefix(s string) string {
-	n := 8
+func Prefix(s string) string { return Cut(s, 8) }
+
+// Cut shortens s to at most n bytes at a character boundary, so what is
+// shown or stored stays valid UTF-8.
+func Cut(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

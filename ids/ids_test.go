@@ -122,3 +122,40 @@ func FuzzIDs(f *testing.F) {
 		}
 	})
 }
+
+func TestValidIsTheShapeNewMints(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want bool
+	}{
+		{New(), true},
+		{New()[:Len-1], false},
+		{New() + "A", false},
+		{strings.Repeat("A", Len-1) + "+", false},
+		{strings.Repeat("-", Len), true},
+		{"", false},
+	} {
+		if got := Valid(c.v); got != c.want {
+			t.Errorf("Valid(%q) = %v, want %v", c.v, got, c.want)
+		}
+	}
+}
+
+func TestCutStopsAtACharacterBoundary(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"hello", 10, "hello"},
+		{"hello", 3, "hel"},
+		{"héllo", 2, "h"}, // é is two bytes: never half of it
+		{"日本語", 4, "日"},
+		{"abc", 0, ""},
+	} {
+		got := Cut(c.s, c.n)
+		if got != c.want || !utf8.ValidString(got) {
+			t.Errorf("Cut(%q, %d) = %q, want %q", c.s, c.n, got, c.want)
+		}
+	}
+}
