@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"sessionlab/ids"
@@ -137,12 +138,23 @@ func (a *app) loginFailed(c *fiber.Ctx, status int, username, next, msg string) 
 
 // logoutPost deletes the session row and expires the cookie: the ID is dead
 // on the server, so a copy of the cookie replayed later is just unknown.
+//
+// A lesson page's logout form sends next (the lesson): the learner is
+// mid-lesson and must not lose their place. Their progress hangs off the
+// learner id of the row being deleted, and the browser keeps no cookie
+// after logout, so the redirect carries a resume code instead: random,
+// stored hashed, single use, two minutes, and good for one thing only,
+// linking the next fresh session to the same learner's progress (never to
+// the login or the cart). The record of this logout travels with the code,
+// so the lesson page can show what the logout did (no session is left to
+// keep it). Without next, logout answers 303 / as docs/CONTRACT.md says.
 func (a *app) logoutPost(c *fiber.Ctx) error {
 	rs := state(c)
 	s := rs.sess
+	next := safeNext(string(c.Request().PostArgs().Peek("next")))
 	err := a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
 		rs.pending = rs.pending[:0] // a retried transaction records afresh
-		rs.record(events.Logout, map[string]string{"username": s.username()})
+		rs.record(events.Logout, map[string]string{"username": s.username(), "prefix": ids.Prefix(rs.id)})
 		if _, err := tx.DeleteSession(c.UserContext(), s.row.Key); err != nil {
 			return err
 		}
@@ -154,7 +166,31 @@ func (a *app) logoutPost(c *fiber.Ctx) error {
 	a.log.Info("logout", "user", s.username(), "key_prefix", ids.Prefix(s.row.Key))
 	rs.sess, rs.id = nil, ""
 	a.sessionCookie().expire(c)
-	return a.redirect(c, "/")
+	if !resumable(next) || s.row.Learner == "" {
+		return a.redirect(c, "/")
+	}
+	code := ids.New()
+	if err := a.redirect(c, next+"?resume="+code); err != nil {
+		return err
+	}
+	record, err := json.Marshal(a.exchangeOf(c))
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	return a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
+		return tx.AddResumeCode(c.UserContext(), ids.Hash(code), s.row.Learner, string(record), now.Add(resumeFor), now)
+	})
+}
+
+// resumeFor is how long a logout's resume code lives: the redirect follows
+// at once, so minutes are plenty and a copy found later in history is dead.
+const resumeFor = 2 * time.Minute
+
+// resumable: the lesson pages take a resume code (a path without a query,
+// so the code is the only parameter).
+func resumable(next string) bool {
+	return strings.HasPrefix(next, "/lessons/") && !strings.ContainsAny(next, "?#")
 }
 
 // safeNext keeps a post-login redirect on this site: a local path only, so a

@@ -101,12 +101,13 @@ func TestBrowserAccessibilityOfEveryMainPage(t *testing.T) {
 	check("anonymous")
 
 	// Logged in, with things on every page: cart items, notes, a hint, a
-	// wrong quiz answer (the feedback box) on the lesson.
+	// wrong value typed into a step (the feedback box) on the lesson.
 	browserLogin(t, ctx, srv.URL, "alice", "wonderland")
 	fillShop(t, ctx, srv.URL)
 	browserGo(t, ctx, srv.URL+"/lessons/the-cookie")
 	browserClickAndWait(t, ctx, `.step.current form[action$="/hint"] button`)
-	browserDo(t, ctx, chromedp.Click(chromedp.CSS(`.step.current .question label.choice:nth-of-type(2) input`), chromedp.NodeVisible))
+	// The current step asks what the learner saw: a wrong value shows its feedback.
+	browserDo(t, ctx, chromedp.SetValue(chromedp.CSS(`.step.current .question input[name=value]`), "zzzzzz"))
 	browserClickAndWait(t, ctx, `.step.current .question button[type=submit]`)
 	if n := browserEval[int](t, ctx, `document.querySelectorAll('.step .feedback').length + document.querySelectorAll('.step .hints').length`); n < 2 {
 		t.Error("the lesson page does not show both the hint and the answer's feedback")

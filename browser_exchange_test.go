@@ -406,10 +406,14 @@ func TestBrowserPanelsMatchTheWireAndTheShopSetsOneCookie(t *testing.T) {
 // browser tests; here they are listed with nil so that a new step fails
 // until someone decides.
 var browserWalk = map[string]func(o *observer, e *walkEnv){
-	"http-forgets/arrive":     func(o *observer, e *walkEnv) { o.visit(e.base() + "/") },
+	"http-forgets/open":       func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/http-forgets") },
+	"http-forgets/arrive":     observeMyCookie("http-forgets", "arrive"),
+	"http-forgets/strangers":  nil, // curl without a jar
+	"http-forgets/jar":        nil, // curl with a jar
 	"http-forgets/visit-cart": func(o *observer, e *walkEnv) { o.visit(e.base() + "/cart") },
 
 	"the-cookie/open":      func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/the-cookie") },
+	"the-cookie/find-it":   observeMyCookie("the-cookie", "find-it"),
 	"the-cookie/sent-back": func(o *observer, e *walkEnv) { o.visit(e.base() + "/") },
 
 	"the-session-record/open":   func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/the-session-record") },
@@ -432,8 +436,8 @@ var browserWalk = map[string]func(o *observer, e *walkEnv){
 			o.t.Error("the lesson page after logging in draws no Set-Cookie of the rotation")
 		}
 	},
-	"logging-in/rotated": nil, // done by the login
-	"logging-in/merged":  nil, // done by the login
+	"logging-in/rotated": observeMyCookie("logging-in", "rotated"),
+	"logging-in/merged":  func(o *observer, e *walkEnv) { o.visit(e.base() + "/cart") },
 
 	"come-back-later/open":   func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/come-back-later") },
 	"come-back-later/log-in": func(o *observer, e *walkEnv) { o.login(e.base(), "bob", "builder") },
@@ -441,9 +445,10 @@ var browserWalk = map[string]func(o *observer, e *walkEnv){
 		o.visit(e.base() + "/notes")
 		o.submit("add a note", `form[action="/notes"]`, map[string]string{"text": "remember the milk ✓"}, "")
 	},
-	"come-back-later/save-cart":  walkAddToCart,
-	"come-back-later/log-out":    walkLogout,
-	"come-back-later/back-again": func(o *observer, e *walkEnv) { o.login(e.base(), "bob", "builder") },
+	"come-back-later/save-cart":   walkAddToCart,
+	"come-back-later/log-out":     walkLogout,
+	"come-back-later/back-again":  func(o *observer, e *walkEnv) { o.login(e.base(), "bob", "builder") },
+	"come-back-later/new-browser": nil, // a second browser
 	"come-back-later/restart": func(o *observer, e *walkEnv) {
 		e.srv.stop()
 		e.srv = startServer(e.root, e.dbURL)
@@ -467,13 +472,15 @@ var browserWalk = map[string]func(o *observer, e *walkEnv){
 		e.curl.setSessionID(old)
 		e.curl.get("/account")
 	},
+	"logging-out/replay":         nil, // curl's old cookie
 	"logging-out/still-in":       func(o *observer, e *walkEnv) { o.visit(e.base() + "/account") },
 	"logging-out/browser-logout": walkLogout,
 
-	"cookie-attributes/open":           func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/cookie-attributes") },
-	"cookie-attributes/theft-weak":     nil, // the lab page's script
-	"cookie-attributes/theft-defended": nil,
-	"cookie-attributes/cross-site":     nil, // another site
+	"cookie-attributes/open":            func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/cookie-attributes") },
+	"cookie-attributes/read-set-cookie": observeMyCookie("cookie-attributes", "read-set-cookie"),
+	"cookie-attributes/theft-weak":      nil, // the lab page's script
+	"cookie-attributes/theft-defended":  nil,
+	"cookie-attributes/cross-site":      nil, // another site
 
 	"session-fixation/open":         func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/session-fixation") },
 	"session-fixation/lab-weak":     func(o *observer, e *walkEnv) { e.simulate(o, "fixation", "weak") },
@@ -481,6 +488,7 @@ var browserWalk = map[string]func(o *observer, e *walkEnv){
 	"session-fixation/see-rotation": func(o *observer, e *walkEnv) { o.login(e.base(), "alice", "wonderland") },
 
 	"timeouts/open":            func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/timeouts") },
+	"timeouts/read-times":      nil, // typed like the cookie steps; the curriculum walk checks the value
 	"timeouts/expiry-weak":     nil, // waits out the idle timeout
 	"timeouts/expiry-defended": nil,
 
@@ -519,6 +527,24 @@ func (e *walkEnv) setQuantity(o *observer, q string) {
 }
 
 // logout presses the header's Log out button when someone is logged in.
+// observeMyCookie types the first 6 characters of the tab's sessionid into
+// an observe step's form, as a learner reading DevTools does.
+func observeMyCookie(slug, step string) func(o *observer, e *walkEnv) {
+	return func(o *observer, e *walkEnv) {
+		o.visit(e.base() + "/lessons/" + slug)
+		var value string
+		for _, c := range browserCookies(o.t, o.ctx, e.base()) {
+			if c.Name == cookieName {
+				value = c.Value
+			}
+		}
+		if len(value) < 6 {
+			o.t.Fatalf("%s/%s: the tab holds no sessionid", slug, step)
+		}
+		o.submit("type what I saw", `form[id="`+step+`"]`, map[string]string{"value": value[:6]}, "")
+	}
+}
+
 func walkLogout(o *observer, e *walkEnv) {
 	if ok, _ := chromedp.Run(o.ctx, chromedp.Evaluate[bool](`!!document.querySelector('form[action="/logout"]')`)); ok {
 		o.submit("log out", `form[action="/logout"]`, nil, "")

@@ -245,7 +245,7 @@ func TestClassControlsEmptyTheTables(t *testing.T) {
 		alice.submit("/notes", url.Values{"text": {"remember the milk"}})
 		anon := s.newBrowser(t)
 		anon.submit("/cart/add", url.Values{"product_id": {"2"}, "quantity": {"1"}})
-		anon.get("/cart")
+		anon.get("/lessons/http-forgets")
 		for _, tbl := range []string{"cart_items", "notes", "lesson_progress", "events"} {
 			if n := count(t, s, "SELECT COUNT(*) FROM "+tbl); n == 0 {
 				t.Fatalf("setup: %s is empty before the reset", tbl)

@@ -85,6 +85,11 @@ func buildFixture(t *testing.T, url string) (srv *testServer, aliceCookie string
 	}
 
 	bob := srv.newBrowser(t)
+	bob.get("/")
+	// bob's account has a home learner, as one signed up from a browser has.
+	if _, err := srv.db.W.Exec(srv.db.W.Rebind("INSERT INTO home_learners (user_id, learner) SELECT id, (SELECT learner FROM sessions WHERE `key` = ?) FROM users WHERE username = 'bob'"), ids.Hash(bob.sessionID())); err != nil {
+		t.Fatalf("home learner: %v", err)
+	}
 	bob.login("bob", "builder")
 	bob.submit("/cart/add", url2("product_id", "7", "quantity", "5"))
 	bob.submit("/notes", url2("text", "bob's note"))

@@ -362,7 +362,7 @@ func TestCookieTheftLabCookieIsHttpOnlyOnlyWhenDefended(t *testing.T) {
 
 // crossSiteAttack plays the attacker's page without a browser: the request
 // carries the lab cookie only if the browser would send it (sameSiteSends).
-func crossSiteAttack(t *testing.T, s *testServer, b *browser, mode string, sameSiteSends bool) response {
+func crossSiteAttack(t testing.TB, s *testServer, b *browser, mode string, sameSiteSends bool) response {
 	t.Helper()
 	b.setLabMode("cross-site", mode)
 	// Go's cookie jar keeps Secure cookies off http://, unlike a browser on
@@ -587,7 +587,7 @@ func TestLabBadInputIsRefusedAndChangesNothing(t *testing.T) {
 
 // stealLabCookie does what the cookie-theft lab's script does in a browser:
 // post what document.cookie holds (the lab cookie only without HttpOnly).
-func stealLabCookie(t *testing.T, b *browser, mode string) response {
+func stealLabCookie(t testing.TB, b *browser, mode string) response {
 	t.Helper()
 	b.setLabMode("cookie-theft", mode)
 	var ck *http.Cookie

@@ -55,7 +55,7 @@ func TestInstructorEditsALessonWithoutTouchingGo(t *testing.T) {
 func TestABrokenLessonFileStopsTheServerAtStart(t *testing.T) {
 	for name, edit := range map[string]func(string) string{
 		"unknown trigger": func(s string) string {
-			return strings.Replace(s, "event: session.created", "event: session.teleported", 1)
+			return strings.Replace(s, "event: request", "event: session.teleported", 1)
 		},
 		"broken link": func(s string) string { return s + "\nSee [the next lesson](/lessons/no-such-lesson).\n" },
 	} {

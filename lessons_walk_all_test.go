@@ -1,15 +1,16 @@
 package main
 
 import (
-	"context"
+	"maps"
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 	"sessionlab/internal/dbcmd"
 	"sessionlab/lessons"
 )
@@ -18,14 +19,31 @@ import (
 // it talks to, and whatever else a step needs (a second device, a second
 // instance, a restart).
 type walker struct {
-	t     *testing.T
-	root  *testing.T // servers live as long as the whole walk
-	dbURL string
-	srv   *testServer
-	b     *browser
-	other *testServer                   // a second instance on the same database, once started
-	curl  *browser                      // a second device logged in to the same account
-	check func(w *walker, after string) // run after every step and answer, if set
+	t       testing.TB
+	root    testing.TB // servers live as long as the whole walk
+	dbURL   string
+	srv     *testServer
+	b       *browser
+	other   *testServer                   // a second instance on the same database, once started
+	curl    *browser                      // a second device logged in to the same account
+	curlOld string                        // the second device's ID before it logged out
+	check   func(w *walker, after string) // run after every step and answer, if set
+	// user and pass: the learner's own account (sign-up); the demo account
+	// alice when empty.
+	user, pass string
+}
+
+func (w *walker) account() (user, pass string) {
+	if w.user == "" {
+		return "alice", "wonderland"
+	}
+	return w.user, w.pass
+}
+
+// login logs the browser in to the learner's account.
+func (w *walker) login() {
+	w.t.Helper()
+	w.b.login(w.account())
 }
 
 func (w *walker) addToCart() {
@@ -35,10 +53,20 @@ func (w *walker) addToCart() {
 	}
 }
 
-func (w *walker) logout() {
+// logout logs out through the top bar's form as a page of lesson slug shows
+// it (next back to the lesson), and follows the redirects as a browser
+// would: the learner lands on the lesson with their progress resumed.
+func (w *walker) logout(slug string) {
 	w.t.Helper()
-	if r := w.b.submit("/logout", nil); r.Status != http.StatusSeeOther {
-		w.t.Fatalf("logout: %d", r.Status)
+	r := w.b.submit("/logout", url.Values{"next": {"/lessons/" + slug}})
+	for hops := 0; r.Status == http.StatusSeeOther; hops++ {
+		if hops > 3 {
+			w.t.Fatalf("logout: too many redirects")
+		}
+		r = w.b.get(r.Header.Get("Location"))
+	}
+	if r.Status != http.StatusOK {
+		w.t.Fatalf("logout: landed on %d", r.Status)
 	}
 }
 
@@ -51,59 +79,53 @@ func (w *walker) restart() {
 	w.b.srv = w.srv
 }
 
-// accountDone reads the progress saved for a user's account, from the
-// database: what the learner finds again at their next login.
-func (w *walker) accountDone(username string) map[string]bool {
+// fresh is a request from a client without a cookie (curl without a jar):
+// it returns the start of the ID the server issued to it.
+func (w *walker) fresh() string {
 	w.t.Helper()
-	ctx := context.Background()
-	u, err := w.srv.db.UserByName(ctx, username)
-	if err != nil {
-		w.t.Fatalf("user %s: %v", username, err)
-	}
-	rows, err := w.srv.db.Progress(ctx, "u:"+strconv.FormatInt(u.ID, 10))
-	if err != nil {
-		w.t.Fatalf("progress of %s: %v", username, err)
-	}
-	done := map[string]bool{}
-	for _, r := range rows {
-		if r.Done {
-			done[r.Lesson+"/"+r.Item] = true
-		}
-	}
-	return done
+	b := w.srv.newBrowser(w.t)
+	b.get("/")
+	return b.sessionID()[:6]
 }
 
 // switchTo points the browser at another instance.
 func (w *walker) switchTo(s *testServer) { w.b.srv = s }
 
-// stepWalk is what a learner does for a step that completes by itself.
-// sameRequest marks a step completed by the previous step's request (a
-// login is login.succeeded, session.rotated and cart.merged at once).
-// account names the user whose saved progress shows the step when the
-// action logs the browser out (an anonymous session starts with no ticks).
+// stepWalk is what a learner does for a step that completes from evidence.
+// do is the step's action; for an observe step it may be nil (the value is
+// already there to read), and observe returns what the learner reads and
+// types back.
 type stepWalk struct {
-	do          func(w *walker)
-	sameRequest bool
-	account     string
+	do      func(w *walker)
+	observe func(w *walker) string
 }
 
 func visit(path string) stepWalk {
 	return stepWalk{do: func(w *walker) { w.b.get(path) }}
 }
 
-var passwords = map[string]string{"alice": "wonderland", "bob": "builder"}
+// myCookie is an observe step reading the browser's own sessionid.
+var myCookie = stepWalk{observe: func(w *walker) string { return w.b.sessionID()[:6] }}
 
-var alongside = stepWalk{sameRequest: true}
+func logoutFrom(slug string) stepWalk {
+	return stepWalk{do: func(w *walker) { w.logout(slug) }}
+}
 
 // curriculumWalk says, for every step of every lesson that completes from
-// an event, what the learner does. Question steps and quizzes are answered
+// evidence, what the learner does. Question steps and quizzes are answered
 // through the form. A step missing here fails TestEveryLessonWalksToCompletion,
 // so a new step cannot ship without a walk.
 var curriculumWalk = map[string]stepWalk{
-	"http-forgets/arrive":     visit("/"),
+	"http-forgets/open":   visit("/lessons/http-forgets"),
+	"http-forgets/arrive": myCookie,
+	"http-forgets/strangers": {observe: func(w *walker) string {
+		return w.fresh() + " " + w.fresh()
+	}},
 	"http-forgets/visit-cart": visit("/cart"),
+	"http-forgets/jar":        {observe: (*walker).fresh},
 
 	"the-cookie/open":      visit("/lessons/the-cookie"),
+	"the-cookie/find-it":   myCookie,
 	"the-cookie/sent-back": visit("/"),
 
 	"the-session-record/open": visit("/lessons/the-session-record"),
@@ -122,48 +144,58 @@ var curriculumWalk = map[string]stepWalk{
 			w.t.Fatalf("wrong password: %d", r.Status)
 		}
 	}},
-	"logging-in/log-in":  {do: func(w *walker) { w.b.login("alice", "wonderland") }},
-	"logging-in/rotated": alongside,
-	"logging-in/merged":  alongside,
+	"logging-in/log-in":  {do: func(w *walker) { w.login() }},
+	"logging-in/rotated": myCookie,
+	"logging-in/merged":  visit("/cart"),
 
 	"come-back-later/open":   visit("/lessons/come-back-later"),
-	"come-back-later/log-in": {do: func(w *walker) { w.b.login("bob", "builder") }},
+	"come-back-later/log-in": {do: func(w *walker) { w.login() }},
 	"come-back-later/note": {do: func(w *walker) {
 		w.b.submit("/notes", url.Values{"text": {"remember the milk ✓"}})
 	}},
 	"come-back-later/save-cart":  {do: (*walker).addToCart},
-	"come-back-later/log-out":    {do: (*walker).logout, account: "bob"},
-	"come-back-later/back-again": {do: func(w *walker) { w.b.login("bob", "builder") }},
-	"come-back-later/restart":    {do: func(w *walker) { w.restart(); w.b.get("/") }},
+	"come-back-later/log-out":    logoutFrom("come-back-later"),
+	"come-back-later/back-again": {do: func(w *walker) { w.login() }},
+	"come-back-later/new-browser": {observe: func(w *walker) string {
+		other := w.srv.newBrowser(w.t)
+		other.login(w.account())
+		return other.sessionID()[:6]
+	}},
+	"come-back-later/restart": {do: func(w *walker) { w.restart(); w.b.get("/") }},
 
 	"logging-out/open": visit("/lessons/logging-out"),
 	"logging-out/account": {do: func(w *walker) {
-		w.b.login("alice", "wonderland")
+		w.login()
 		if r := w.b.get("/account"); r.Status != http.StatusOK {
 			w.t.Fatalf("/account after login: %d", r.Status)
 		}
 	}},
 	// The second device is curl in the lesson: another cookie jar, same account.
-	"logging-out/second-device": {do: func(w *walker) {
+	"logging-out/second-device": {observe: func(w *walker) string {
 		w.curl = w.srv.newBrowser(w.t)
-		w.curl.login("alice", "wonderland")
+		w.curl.login(w.account())
+		return w.curl.sessionID()[:6]
 	}},
-	"logging-out/curl-logout": {do: func(w *walker) {
-		curl := w.curl
-		old := curl.sessionID()
-		if r := curl.submit("/logout", nil); r.Status != http.StatusSeeOther {
-			w.t.Fatalf("curl logout: %d", r.Status)
+	"logging-out/curl-logout": {observe: func(w *walker) string {
+		w.curlOld = w.curl.sessionID()
+		if r := w.curl.submit("/logout", nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/" {
+			w.t.Fatalf("curl logout: %d → %q, want 303 /", r.Status, r.Header.Get("Location"))
 		}
-		// The replay the next step asks about: the old cookie gets nothing.
-		curl.setSessionID(old)
-		if r := curl.get("/account"); r.Status != http.StatusSeeOther {
+		return w.curlOld[:6]
+	}},
+	"logging-out/replay": {observe: func(w *walker) string {
+		// The replay: the old cookie gets nothing.
+		w.curl.setSessionID(w.curlOld)
+		if r := w.curl.get("/account"); r.Status != http.StatusSeeOther {
 			w.t.Fatalf("replayed cookie after logout: /account = %d, want a redirect to /login", r.Status)
 		}
+		return w.curlOld[:6]
 	}},
 	"logging-out/still-in":       visit("/account"),
-	"logging-out/browser-logout": {do: (*walker).logout, account: "alice"},
+	"logging-out/browser-logout": logoutFrom("logging-out"),
 
-	"cookie-attributes/open": visit("/lessons/cookie-attributes"),
+	"cookie-attributes/open":            visit("/lessons/cookie-attributes"),
+	"cookie-attributes/read-set-cookie": myCookie,
 	// Cookie theft and cross-site need a real browser (labs_browser_test.go);
 	// here their endpoints get exactly what the browser sends.
 	"cookie-attributes/theft-weak":     {do: func(w *walker) { stealLabCookie(w.t, w.b, "weak") }},
@@ -173,9 +205,16 @@ var curriculumWalk = map[string]stepWalk{
 	"session-fixation/open":         visit("/lessons/session-fixation"),
 	"session-fixation/lab-weak":     {do: func(w *walker) { w.b.setLabMode("fixation", "weak"); w.b.simulate("fixation", "all", nil) }},
 	"session-fixation/lab-defended": {do: func(w *walker) { w.b.setLabMode("fixation", "defended"); w.b.simulate("fixation", "all", nil) }},
-	"session-fixation/see-rotation": {do: func(w *walker) { w.b.login("alice", "wonderland") }},
+	"session-fixation/see-rotation": {do: func(w *walker) { w.login() }},
 
-	"timeouts/open":            visit("/lessons/timeouts"),
+	"timeouts/open": visit("/lessons/timeouts"),
+	"timeouts/read-times": {observe: func(w *walker) string {
+		exp, err := time.Parse(time.RFC3339, w.b.apiState().Session.ExpiresAt)
+		if err != nil {
+			w.t.Fatalf("expires_at: %v", err)
+		}
+		return exp.UTC().Format("15:04")
+	}},
 	"timeouts/expiry-weak":     {do: func(w *walker) { expireLabSession(w, "weak") }},
 	"timeouts/expiry-defended": {do: func(w *walker) { expireLabSession(w, "defended") }},
 
@@ -221,45 +260,75 @@ func TestEveryLessonWalksToCompletion(t *testing.T) {
 
 func walkLesson(w *walker, l *lessons.Lesson) { walkLessonWith(w, l, curriculumWalk) }
 
+// lessonDone is the set of the lesson's steps done for the browser.
+func (w *walker) lessonDone(l *lessons.Lesson) map[string]bool {
+	w.t.Helper()
+	out := map[string]bool{}
+	for k := range w.b.progress() {
+		if strings.HasPrefix(k, l.Slug+"/") {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+// observe types a value into an observe step's form, as the learner does.
+func (w *walker) observe(l *lessons.Lesson, step, value string) {
+	w.t.Helper()
+	if r := w.b.submit("/lessons/"+l.Slug+"/answer", url.Values{"question": {step}, "value": {value}}); r.Status != http.StatusSeeOther {
+		w.t.Fatalf("observe %s/%s: %d", l.Slug, step, r.Status)
+	}
+}
+
+// walkLessonWith walks a lesson step by step, strictly: each step is not
+// done before its own action, and its action ticks it and nothing else in
+// the lesson (not the next step, not one after it). An observe step is not
+// ticked by what produced the value, nor by a wrong value, only by the
+// right one typed back.
 func walkLessonWith(w *walker, l *lessons.Lesson, curriculumWalk map[string]stepWalk) {
 	t := w.t
 	t.Helper()
 	for i := range l.Steps {
 		st := l.Steps[i]
 		key := l.Slug + "/" + st.ID
-		if st.Question != nil {
-			if w.b.progress()[key] {
-				t.Fatalf("question %s was done before it was answered", key)
-			}
+		before := w.lessonDone(l)
+		if before[key] {
+			t.Fatalf("%s was done before its action", key)
+		}
+		walk, ok := curriculumWalk[key]
+		switch {
+		case st.Question != nil:
 			w.b.answerRight(l.Slug, st.ID)
-		} else {
-			walk, ok := curriculumWalk[key]
-			if !ok {
-				t.Fatalf("no walk for step %s: add one to curriculumWalk", key)
+		case !ok:
+			t.Fatalf("no walk for step %s: add one to curriculumWalk", key)
+		case st.Observe != nil:
+			if walk.observe == nil {
+				t.Fatalf("%s is an observe step: its walk needs observe", key)
 			}
-			if !walk.sameRequest {
-				if w.b.progress()[key] {
-					t.Fatalf("%s was done before its action", key)
-				}
+			if walk.do != nil {
 				walk.do(w)
 			}
+			value := walk.observe(w)
+			if now := w.lessonDone(l); !maps.Equal(now, before) {
+				t.Fatalf("%s: the action behind the value ticked %v before the value was typed", key, now)
+			}
+			w.observe(l, st.ID, "zz"+value)
+			if now := w.lessonDone(l); now[key] {
+				t.Fatalf("%s ticked on a wrong value", key)
+			}
+			w.observe(l, st.ID, value)
+		default:
+			walk.do(w)
 		}
 		if w.check != nil {
 			w.check(w, key)
 		}
-		if walk := curriculumWalk[key]; walk.account != "" {
-			if !w.accountDone(walk.account)[key] {
-				t.Fatalf("%s not saved in %s's account after its action", key, walk.account)
-			}
-			continue
+		after := w.lessonDone(l)
+		want := maps.Clone(before)
+		want[key] = true
+		if !maps.Equal(after, want) {
+			t.Fatalf("%s: after its action the lesson's done steps are %v, want %v (its action ticks it, and only it)", key, slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(want)))
 		}
-		if !w.b.progress()[key] {
-			t.Fatalf("%s not done after its action", key)
-		}
-	}
-	if last := curriculumWalk[l.Slug+"/"+l.Steps[len(l.Steps)-1].ID]; last.account != "" {
-		// The lesson ended by logging out: log in again to find it ticked.
-		w.b.login(last.account, passwords[last.account])
 	}
 	if w.b.progress()[l.Slug] {
 		t.Fatalf("lesson %s counts as done before its quiz", l.Slug)
@@ -311,7 +380,7 @@ func TestLessonWhereSessionsLiveWalksTheRealMove(t *testing.T) {
 				t.Errorf("the strip does not quote the key prefix %s… before and after", ids.Prefix(ids.Hash(before)))
 			}
 		}},
-		"where-sessions-live/restart-on-mariadb": alongside,
+		"where-sessions-live/restart-on-mariadb": visit("/account"),
 	}
 	walkLessonWith(w, l, curriculumWalk)
 	if w.b.sessionID() != before {

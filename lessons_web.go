@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -9,6 +10,7 @@ import (
 	"sessionlab/ids"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,12 +20,13 @@ import (
 	"sessionlab/lessons"
 )
 
-// Lesson progress lives in lesson_progress, never in the session record:
-// an anonymous browser's rows belong to its learner (the sessions.learner
-// column, kept when the ID rotates), a logged-in session's to its account.
-// At login the learner's rows join the account's, which is where they come
-// back from after logout and in a new browser. The page view reads them
-// with the session, in its one query.
+// Lesson progress lives in lesson_progress, never in the session record,
+// and belongs to the learner: the sessions.learner column links a browser's
+// session to it, kept when the ID rotates. Logging in does not hand it to
+// the account (thirty students on alice are thirty learners); an account of
+// one's own has a home learner that a login from another browser joins, and
+// a logout can pass the learner on to the next page (resume codes). The page
+// view reads the progress with the session, in its one query.
 
 // progressOf is the progress a session shows (nothing without one). Its
 // owner is also whose quiz choice order the pages show: the account once
@@ -81,23 +84,27 @@ func (a *app) progressFrom(rows []db.ProgressRow) lessons.Progress {
 	return p
 }
 
-// progressAtLogin makes the account's progress the session's. What the
-// browser had done comes along, as it always has: an anonymous learner's
-// rows move into the account; a login as someone else over a logged-in
-// session copies the previous account's rows.
-func (a *app) progressAtLogin(ctx context.Context, tx *db.Tx, s *session, from string) error {
-	to := s.row.ProgressOwner()
-	if from != to {
-		if err := tx.CopyProgress(ctx, from, to); err != nil {
+// progressAtLogin settles the learner of a session that just logged in. An
+// account with a home learner (the one who signed it up) is joined: what
+// this browser did comes along into the home learner's rows, and the browser
+// continues as that learner, so progress follows a person to any browser.
+// An account without one (the shared demo accounts) leaves the browser its
+// own learner: thirty students on alice never share ticks.
+func (a *app) progressAtLogin(ctx context.Context, tx *db.Tx, s *session) error {
+	home, err := tx.HomeLearner(ctx, s.userID())
+	if err != nil {
+		return err
+	}
+	if home != "" && home != s.row.Learner {
+		if err := tx.CopyProgress(ctx, db.LearnerOwner(s.row.Learner), db.LearnerOwner(home)); err != nil {
 			return err
 		}
-		if from == db.LearnerOwner(s.row.Learner) {
-			if err := tx.ResetProgress(ctx, from); err != nil {
-				return err
-			}
+		if err := tx.SetLearner(ctx, s.row.Key, home); err != nil {
+			return err
 		}
+		s.row.Learner = home
 	}
-	rows, err := tx.Progress(ctx, to)
+	rows, err := tx.Progress(ctx, s.row.ProgressOwner())
 	if err != nil {
 		return err
 	}
@@ -265,6 +272,11 @@ func (a *app) lessonShow(c *fiber.Ctx) error {
 	if !ok {
 		return fiber.NewError(fiber.StatusNotFound, "There is no such lesson. Pick one from the lesson index.")
 	}
+	if code := c.Query("resume"); code != "" {
+		if err := a.resumeLearner(c, code); err != nil {
+			return err
+		}
+	}
 	if err := a.observeRequest(c); err != nil {
 		return err
 	}
@@ -314,6 +326,10 @@ func (a *app) flashAnswers(c *fiber.Ctx) map[string]*answerFeedback {
 		}
 		d := map[string]string{}
 		json.Unmarshal([]byte(e[1]), &d)
+		if fb := a.observeFeedback(c, d); fb != nil {
+			out[d["question"]] = fb
+			continue
+		}
 		correct, feedback, _, err := a.lessons.Answer(progressOf(state(c).sess), d["lesson"], d["question"], d["choice"])
 		if err != nil && !errors.Is(err, lessons.ErrLocked) {
 			continue
@@ -334,6 +350,9 @@ func (a *app) lessonAnswer(c *fiber.Ctx) error {
 	}
 	args := c.Request().PostArgs()
 	qid, choice := string(args.Peek("question")), string(args.Peek("choice"))
+	if st, _, ok := l.Step(qid); ok && st.Observe != nil {
+		return a.lessonObserve(c, l, st, string(args.Peek("value")))
+	}
 	if choice == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "Pick one of the answers first. Nothing was recorded.")
 	}
@@ -395,4 +414,165 @@ func (a *app) lessonsReset(c *fiber.Ctx) error {
 // live session it is everyone's starting point: nothing done.
 func (a *app) apiProgress(c *fiber.Ctx) error {
 	return c.JSON(a.lessons.Report(progressOf(state(c).sess)))
+}
+
+// observeWithin is how far back an ID the learner read in a terminal may
+// have been issued or refused: long enough to read, type and come back.
+const observeWithin = 15 * time.Minute
+
+// observeMin is how many characters of an ID the learner types back: the
+// lessons ask for the first 6. Enough to tell IDs apart, nowhere near a
+// usable ID (a page never shows or asks for a whole one).
+const observeMin = 6
+
+// lessonObserve checks the value a learner typed for an observe step
+// against the real one, server-side, and ticks the step only if it matches
+// and the steps above it are done. The typed value is never stored.
+func (a *app) lessonObserve(c *fiber.Ctx, l *lessons.Lesson, st *lessons.Step, typed string) error {
+	typed = strings.TrimSpace(typed)
+	if typed == "" || len(typed) > 100 {
+		return fiber.NewError(fiber.StatusBadRequest, "Type what you saw (at most 100 characters). Nothing was recorded.")
+	}
+	err := a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
+		right, err := a.observedRight(ctx, c, s, st.Observe, typed)
+		if err != nil {
+			return err
+		}
+		var newly []lessons.Key
+		if right {
+			newly, err = a.lessons.Observed(progressOf(s), l.Slug, st.ID)
+			if errors.Is(err, lessons.ErrLocked) {
+				right, newly = false, nil
+			} else if err != nil {
+				return err
+			}
+		}
+		state(c).record(events.LessonAnswered, map[string]string{"lesson": l.Slug, "question": st.ID, "choice": "", "correct": strconv.FormatBool(right)})
+		return a.markDone(ctx, c, tx, s, newly)
+	})
+	if err != nil {
+		return err
+	}
+	return a.redirect(c, "/lessons/"+l.Slug+"#step-"+url.PathEscape(st.ID))
+}
+
+// observedRight compares what the learner typed with the real value the
+// step names (lessons.ObserveValues).
+func (a *app) observedRight(ctx context.Context, c *fiber.Ctx, s *session, o *lessons.Observe, typed string) (bool, error) {
+	switch o.Value {
+	case lessons.ObserveCookie:
+		id := state(c).id
+		return len(typed) >= observeMin && len(typed) <= len(id) &&
+			subtle.ConstantTimeCompare([]byte(typed), []byte(id[:len(typed)])) == 1, nil
+	case lessons.ObserveExpires:
+		hm, err := time.Parse("15:04", strings.TrimSuffix(typed, " UTC"))
+		if err != nil {
+			return false, nil
+		}
+		// The idle deadline moves with the learner's requests (at most once
+		// a minute): a reading a couple of minutes old is still the truth.
+		exp := s.row.ExpiresAt.UTC()
+		got := time.Date(exp.Year(), exp.Month(), exp.Day(), hm.Hour(), hm.Minute(), 0, 0, time.UTC)
+		d := exp.Sub(got)
+		return d >= -3*time.Minute && d <= 3*time.Minute, nil
+	case lessons.ObserveIssued, lessons.ObserveRefused, lessons.ObserveLogin, lessons.ObserveLogout:
+		kind, field, where, user := events.SessionCreated, "new", map[string]string{"reason": "none"}, int64(0)
+		switch o.Value {
+		case lessons.ObserveRefused:
+			kind, field, where = events.SessionRefused, "prefix", map[string]string{"reason": "unknown"}
+		case lessons.ObserveLogin:
+			if !s.loggedIn() {
+				return false, nil
+			}
+			kind, field, where, user = events.SessionRotated, "new", map[string]string{"why": "login"}, s.userID()
+		case lessons.ObserveLogout:
+			if !s.loggedIn() {
+				return false, nil
+			}
+			kind, field, where, user = events.Logout, "prefix", nil, s.userID()
+		}
+		vals := strings.FieldsFunc(typed, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+		if len(vals) != o.Count {
+			return false, nil
+		}
+		seen := map[string]bool{}
+		own := state(c).id
+		for _, v := range vals {
+			if len(v) < observeMin {
+				return false, nil
+			}
+			v = v[:observeMin]
+			// Two different IDs, and not the browser's own: the point is
+			// what a cookieless terminal (or a replayed cookie) was given.
+			if seen[v] || strings.HasPrefix(own, v) {
+				return false, nil
+			}
+			seen[v] = true
+			ok, err := a.db.EventSeen(ctx, kind.String(), a.now().Add(-observeWithin), user, field, v, where)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// observeFeedback is the feedback to an observe step's check, or nil when
+// the answered event is not one.
+func (a *app) observeFeedback(c *fiber.Ctx, d map[string]string) *answerFeedback {
+	l, ok := a.lessons.Lesson(d["lesson"])
+	if !ok {
+		return nil
+	}
+	st, _, ok := l.Step(d["question"])
+	if !ok || st.Observe == nil {
+		return nil
+	}
+	if d["correct"] == "true" {
+		return &answerFeedback{Correct: true, Text: lessons.Inline(st.Observe.Explain)}
+	}
+	if _, err := a.lessons.Observed(progressOf(state(c).sess), l.Slug, st.ID); errors.Is(err, lessons.ErrLocked) {
+		return &answerFeedback{Text: "Do the steps above this one first."}
+	}
+	return &answerFeedback{Text: lessons.Inline(observeMiss[st.Observe.Value])}
+}
+
+// observeMiss nudges a learner whose value did not match, per value kind.
+var observeMiss = map[string]string{
+	lessons.ObserveCookie:  "That is not the start of the sessionid your browser holds now. Look again (the ID changes when you log in or out), and type its first 6 characters.",
+	lessons.ObserveExpires: "That is not your session's expiry. Read `expires_at` in the Session record panel (UTC) and type the hours and minutes, like `14:05`.",
+	lessons.ObserveIssued:  "The server did not issue those IDs to a request without a cookie in the last 15 minutes. Run the commands again and type the first 6 characters after `sessionid=`, separated by a space if there are two.",
+	lessons.ObserveLogin:   "No other browser got that ID by logging in to your account in the last 15 minutes. Log in there (as the user you are logged in as here) and type the first 6 characters of its sessionid.",
+	lessons.ObserveLogout:  "No session of your account was logged out with that ID in the last 15 minutes. Log the other session out and type the first 6 characters of the ID it had (keep a copy of its cookie first).",
+	lessons.ObserveRefused: "The server did not refuse that ID in the last 15 minutes. Replay the old cookie again and type the first 6 characters of the ID you sent.",
+}
+
+// resumeLearner takes a logout's resume code (see logoutPost): the fresh
+// anonymous session continues the learner the code names, and the page
+// shows what the logout did, as any page shows the form that led to it. A
+// logged-in session, or a code unknown, expired or used, changes nothing:
+// the learner is simply where this session already is.
+func (a *app) resumeLearner(c *fiber.Ctx, code string) error {
+	rs := state(c)
+	if !ids.Valid(code) || rs.sess == nil || rs.sess.loggedIn() {
+		return nil
+	}
+	return a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
+		learner, record, err := tx.TakeResumeCode(ctx, ids.Hash(code), a.now())
+		if err != nil || learner == "" || learner == s.row.Learner {
+			return err
+		}
+		if err := tx.SetLearner(ctx, s.row.Key, learner); err != nil {
+			return err
+		}
+		rows, err := tx.Progress(ctx, db.LearnerOwner(learner))
+		if err != nil {
+			return err
+		}
+		s.row.Learner, s.progress = learner, a.progressFrom(rows)
+		rs.lastExchange = record
+		rs.record(events.LessonResumed, map[string]string{})
+		return nil
+	})
 }

@@ -319,13 +319,13 @@ func (a *app) change(c *fiber.Ctx, fn func(ctx context.Context, tx *db.Tx, s *se
 // rotate replaces the session's ID at login (and at sign-up, and when the
 // password changes; why says which): a new row under a new key takes the
 // data (cart), the learner, a fresh CSRF token and the user; the old row is
-// deleted, and an anonymous learner's progress joins the account's. An ID an
-// attacker planted before login is worth nothing after it:
+// deleted, and the learner joins the account's home learner if it has one.
+// An ID an attacker planted before login is worth nothing after it:
 // this is the defence against session fixation.
 // https://owasp.org/www-community/attacks/Session_fixation
 func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, userID int64, why string) (newIDValue string, err error) {
 	rs := state(c)
-	oldKey, oldOwner := s.row.Key, s.row.ProgressOwner()
+	oldKey := s.row.Key
 	id := ids.New()
 	now := a.now()
 	s.row.Key = ids.Hash(id)
@@ -343,7 +343,7 @@ func (a *app) rotate(ctx context.Context, c *fiber.Ctx, tx *db.Tx, s *session, u
 	if err := tx.InsertSession(ctx, s.row); err != nil {
 		return "", err
 	}
-	if err := a.progressAtLogin(ctx, tx, s, oldOwner); err != nil {
+	if err := a.progressAtLogin(ctx, tx, s); err != nil {
 		return "", err
 	}
 	// old_key: the hashed key's prefix, so the instructor's table can show

@@ -126,10 +126,16 @@ func (a *app) signupPost(c *fiber.Ctx) error {
 	}
 	err = a.logIn(c, "signup", func(ctx context.Context, tx *db.Tx) (*db.User, error) {
 		u, err := tx.CreateUser(ctx, username, hash, a.now())
-		if err == nil {
-			state(c).record(events.AccountCreated, map[string]string{"username": username})
+		if err != nil {
+			return nil, err
 		}
-		return u, err
+		// The learner who signs up is the account's home: a login from any
+		// other browser joins it, so their progress follows them.
+		if err := tx.SetHomeLearner(ctx, u.ID, state(c).sess.row.Learner); err != nil {
+			return nil, err
+		}
+		state(c).record(events.AccountCreated, map[string]string{"username": username})
+		return u, nil
 	})
 	if errors.Is(err, db.ErrUsernameTaken) {
 		return taken()

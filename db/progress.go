@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// ProgressRow is one lesson step (or quiz question) of a learner or an
-// account. Progress is never in the session record: an anonymous browser's
-// rows belong to its learner (LearnerOwner), and at login they move to the
-// account (AccountOwner), so they survive logout and a new browser.
+// ProgressRow is one lesson step (or quiz question) of a learner. Progress
+// is never in the session record: its rows belong to the session's learner
+// (LearnerOwner), logged in or not. Rows owned by AccountOwner are from
+// before progress followed learners; nothing writes them any more.
 type ProgressRow struct {
 	Owner     string    `db:"owner"`
 	Lesson    string    `db:"lesson"`
@@ -23,7 +23,8 @@ type ProgressRow struct {
 // of its session row.
 func LearnerOwner(learner string) string { return "l:" + learner }
 
-// AccountOwner owns an account's progress: "u:" + the user id.
+// AccountOwner owned an account's progress before it followed learners:
+// "u:" + the user id.
 func AccountOwner(userID int64) string { return "u:" + strconv.FormatInt(userID, 10) }
 
 // Progress lists an owner's rows.

@@ -27,14 +27,12 @@ type Session struct {
 	CopySeen   int64          `db:"copy_seen"` // the db copy run it was last told about (0: none)
 }
 
-// ProgressOwner is whose lesson progress the session shows: the account's
-// once logged in, else the learner's (the browser's).
-func (s *Session) ProgressOwner() string {
-	if s.UserID.Valid {
-		return AccountOwner(s.UserID.Int64)
-	}
-	return LearnerOwner(s.Learner)
-}
+// ProgressOwner is whose lesson progress the session shows: always its
+// learner's, logged in or not. An account a class shares (alice) must not
+// mix thirty students' ticks; an account of one's own joins its learner at
+// login (home_learners), which is how progress follows a learner to another
+// browser.
+func (s *Session) ProgressOwner() string { return LearnerOwner(s.Learner) }
 
 const sessionColumns = "s.`key`, s.user_id, u.username, s.data, s.user_agent, s.instance, s.created_at, s.last_seen_at, s.expires_at, s.learner, s.boot, s.copy_seen"
 
@@ -59,12 +57,12 @@ var (
 	sessionStateSQLite = fmt.Sprintf(SessionStateQuery,
 		"json_group_array(json_object('product_id', c.product_id, 'name', p.name, 'quantity', c.quantity, 'price_cents', p.price_cents))",
 		"json_group_array(json_array(lp.lesson, lp.item, lp.done, lp.hints, lp.updated_at))",
-		"CASE WHEN s.user_id IS NULL THEN 'l:' || s.learner ELSE 'u:' || s.user_id END",
+		"'l:' || s.learner",
 		"json_group_object(m.lab, m.mode)")
 	sessionStateMariaDB = fmt.Sprintf(SessionStateQuery,
 		"JSON_ARRAYAGG(JSON_OBJECT('product_id', c.product_id, 'name', p.name, 'quantity', c.quantity, 'price_cents', p.price_cents))",
 		"JSON_ARRAYAGG(JSON_ARRAY(lp.lesson, lp.item, lp.done, lp.hints, lp.updated_at))",
-		"IF(s.user_id IS NULL, CONCAT('l:', s.learner), CONCAT('u:', s.user_id))",
+		"CONCAT('l:', s.learner)",
 		"JSON_OBJECTAGG(m.lab, m.mode)")
 )
 
@@ -276,15 +274,17 @@ func (tx *Tx) DeleteOtherSessions(ctx context.Context, userID int64, keep string
 // DeleteExpiredSessions sweeps rows past their expiry and says how many went
 // (Django's clearsessions). The progress and lab switches of learners left
 // without a session go with them: nobody can reach them any more (an
-// account's progress stays).
+// account's home learner stays: its next login joins it).
 func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	r, err := d.exec(ctx, d.W, SweepQuery, now)
 	if err != nil {
 		return 0, err
 	}
 	for _, q := range []string{
-		"DELETE FROM lesson_progress WHERE owner LIKE 'l:%' AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.learner = SUBSTRING(lesson_progress.owner, 3))",
-		"DELETE FROM lab_modes WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.learner = lab_modes.learner)",
+		"DELETE FROM lesson_progress WHERE owner LIKE 'l:%' AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.learner = SUBSTRING(lesson_progress.owner, 3))" +
+			" AND NOT EXISTS (SELECT 1 FROM home_learners h WHERE h.learner = SUBSTRING(lesson_progress.owner, 3))",
+		"DELETE FROM lab_modes WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.learner = lab_modes.learner)" +
+			" AND NOT EXISTS (SELECT 1 FROM home_learners h WHERE h.learner = lab_modes.learner)",
 	} {
 		if _, err := d.exec(ctx, d.W, q); err != nil {
 			return 0, fmt.Errorf("sweep learners: %w", err)

@@ -58,6 +58,8 @@ var Tables = []Table{
 		{"learner", KindText}, {"lab", KindText}, {"mode", KindText}, {"updated_at", KindTime}}},
 	{Name: "settings", Key: []string{"name"}, Columns: []Column{
 		{"name", KindText}, {"value", KindText}, {"updated_at", KindTime}}},
+	{Name: "home_learners", Key: []string{"user_id"}, Columns: []Column{
+		{"user_id", KindInt}, {"learner", KindText}}},
 }
 
 // NotCopied are the tables that describe one database rather than the app's
@@ -67,6 +69,7 @@ var NotCopied = map[string]string{
 	"copy_runs":         "each target records the copies made into it",
 	"lab_sessions":      "attack-lab sessions are exercises of at most two hours; after a move the labs start afresh",
 	"exchanges":         "what a session's last form did, shown once on the next page; after a move it is simply not shown",
+	"resume_codes":      "single-use codes that live two minutes, between a logout and the next page",
 }
 
 // TableByName finds a table of Tables.

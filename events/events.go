@@ -46,6 +46,7 @@ const (
 	LessonAnswered
 	LessonHint
 	LessonReset
+	LessonResumed
 	LabMode
 	LabAttack
 	ServerStarted
@@ -200,7 +201,7 @@ var table = [numKinds]Spec{
 	},
 	Logout: {
 		Name:   "logout",
-		Fields: Fields{"username": nil},
+		Fields: Fields{"username": nil, "prefix": nil},
 		Group:  GroupLogin,
 		Tone:   Gone,
 		Say: func(map[string]string) string {
@@ -326,6 +327,15 @@ var table = [numKinds]Spec{
 		Group:  GroupLesson,
 		Tone:   Gone,
 		Say:    func(map[string]string) string { return "Lesson progress reset." },
+	},
+	LessonResumed: {
+		Name:   "lesson.resumed",
+		Fields: Fields{},
+		Group:  GroupLesson,
+		Tone:   Good,
+		Say: func(map[string]string) string {
+			return "Lesson progress resumed: the logout handed this new session a one-time code, so it continues your lessons. Your login and cart ended with the old session."
+		},
 	},
 	LabMode: {
 		Name:   "lab.mode",

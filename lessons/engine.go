@@ -71,15 +71,14 @@ var (
 // before step 2's does not count. Lessons are independent: one event may
 // complete a step in several lessons.
 //
-// evs should be the events of one request. They happen together (a login is
-// login.succeeded, session.rotated and cart.merged at once), so their order
-// within the batch does not matter, and consecutive steps may complete from
-// one batch; but each event completes at most one step per lesson, so a step
-// that says "do it again" needs a second request.
+// evs should be the events of one request, and one request completes at
+// most one step per lesson: a login is login.succeeded, session.rotated and
+// cart.merged at once, and if that ticked "log in", "notice the new ID" and
+// "find your cart" together, the last two would tick before the learner had
+// read them. Each step needs an action of its own, after the one before it.
 func (c *Catalog) Advance(p Progress, evs []Event) []Key {
 	var out []Key
 	for _, l := range c.lessons {
-		used := make([]bool, len(evs))
 	steps:
 		for _, s := range l.Steps {
 			k := l.StepKey(s)
@@ -87,19 +86,41 @@ func (c *Catalog) Advance(p Progress, evs []Event) []Key {
 				continue
 			}
 			if s.Trigger == nil {
-				break // a question step waits for its answer
+				break // a question or observe step waits for the learner's input
 			}
-			for i, ev := range evs {
-				if !used[i] && s.Trigger.Matches(ev) {
-					used[i] = true
+			for _, ev := range evs {
+				if s.Trigger.Matches(ev) {
 					out = append(out, k)
-					continue steps
+					break steps
 				}
 			}
 			break
 		}
 	}
 	return out
+}
+
+// Observed completes an observe step once the web layer has checked the
+// learner's value against the real one. Like a question step, it counts only
+// once the steps above it are done (ErrLocked), so it cannot be done ahead.
+func (c *Catalog) Observed(p Progress, slug, stepID string) (newlyDone []Key, err error) {
+	l, ok := c.bySlug[slug]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownLesson, slug)
+	}
+	s, i, ok := l.Step(stepID)
+	if !ok || s.Observe == nil {
+		return nil, fmt.Errorf("%w %q in lesson %q", ErrUnknownStep, stepID, slug)
+	}
+	for _, before := range l.Steps[:i] {
+		if !p.Done[l.StepKey(before)] {
+			return nil, fmt.Errorf("%w: %s before %s", ErrLocked, stepID, before.ID)
+		}
+	}
+	if p.Done[l.StepKey(s)] {
+		return nil, nil
+	}
+	return []Key{l.StepKey(s)}, nil
 }
 
 // Answer checks a learner's answer server-side. questionID is a question

@@ -25,8 +25,8 @@ func TestAdvanceCompletesStepsOnlyInOrder(t *testing.T) {
 		{"the first step completes on its event", nil, []Event{visit}, []Key{key("visit")}},
 		{"a later step's event does not count before the earlier step", nil, []Event{add}, nil},
 		{"a later step completes once the earlier one is done", []Key{key("visit")}, []Event{add}, []Key{key("add")}},
-		{"consecutive steps complete from one request", nil, []Event{visit, add}, []Key{key("visit"), key("add")}},
-		{"order within one request does not matter", nil, []Event{add, visit}, []Key{key("visit"), key("add")}},
+		{"one request completes at most one step per lesson", nil, []Event{visit, add}, []Key{key("visit")}},
+		{"order within one request does not matter", nil, []Event{add, visit}, []Key{key("visit")}},
 		{"one event completes at most one step", nil, []Event{visit}, []Key{key("visit")}},
 		{"details must match", nil, []Event{ev("request", "path", "/cart", "cookie", "none")}, nil},
 		{"a where key must be present", []Key{key("visit")}, []Event{ev("cart.added")}, nil},
@@ -42,6 +42,31 @@ func TestAdvanceCompletesStepsOnlyInOrder(t *testing.T) {
 				t.Errorf("Advance = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// An observe step ticks only through Observed, once the steps above it are
+// done; events never tick it, and the step after it waits for it.
+func TestObservedCompletesAnObserveStepOnlyInOrder(t *testing.T) {
+	c := loadFixture(t, func(s string) string {
+		return strings.Replace(s, "    trigger:\n      event: cart.added\n      where: {product_id: \"*\"}\n", "    observe: {value: cookie-prefix, prompt: Type the first 6 characters., explain: That is your ID.}\n", 1)
+	})
+	add := ev("cart.added", "product_id", "1", "quantity", "1")
+	if got := onlyLesson(c.Advance(progress(key("visit")), []Event{add}), "first"); got != nil {
+		t.Fatalf("an event ticked the observe step: %v", got)
+	}
+	if _, err := c.Observed(progress(), "first", "add"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Observed before the step above it: err = %v, want ErrLocked", err)
+	}
+	got, err := c.Observed(progress(key("visit")), "first", "add")
+	if err != nil || !slices.Equal(got, []Key{key("add")}) {
+		t.Fatalf("Observed = %v, %v; want [first/add]", got, err)
+	}
+	if got, _ := c.Observed(progress(key("visit"), key("add")), "first", "add"); got != nil {
+		t.Errorf("Observed returned a done step again: %v", got)
+	}
+	if _, err := c.Observed(progress(key("visit")), "first", "visit"); !errors.Is(err, ErrUnknownStep) {
+		t.Errorf("Observed on a trigger step: err = %v, want ErrUnknownStep", err)
 	}
 }
 
@@ -139,6 +164,19 @@ func walkLesson(t *testing.T, c *Catalog, l *Lesson, p Progress) {
 				}
 			}
 			got = onlyLesson(c.Advance(p, []Event{s.Trigger.Example()}), l.Slug)
+		} else if s.Observe != nil {
+			// No event ticks an observe step: only the checked value does.
+			for _, st := range l.Steps[i+1:] {
+				if st.Trigger != nil {
+					if got := onlyLesson(c.Advance(p, []Event{st.Trigger.Example()}), l.Slug); len(got) != 0 {
+						t.Fatalf("%s: a later step's event %v completed %v", k, st.Trigger, got)
+					}
+				}
+			}
+			var err error
+			if got, err = c.Observed(p, l.Slug, s.ID); err != nil {
+				t.Fatalf("%s: Observed: %v", k, err)
+			}
 		} else {
 			for _, ch := range s.Question.Choices {
 				if ch.ID == s.Question.answer {

@@ -8,7 +8,7 @@
 // with the learner's own values (RenderBody, Step.Render).
 //
 // Steps complete in order within a lesson, and lessons are independent, so
-// every lesson from 2 on starts with an "open this lesson" step triggered by
+// every lesson starts with an "open this lesson" step triggered by
 // the GET of its own page: without it, logging in during lesson 4 would
 // silently tick lesson 5's and 6's first steps before the learner had read
 // them.
@@ -42,15 +42,18 @@ type Lesson struct {
 	body *template.Template
 }
 
-// Step is one thing to do. Exactly one of Trigger and Question is set: a
-// step completes by itself when its trigger's event happens in the learner's
-// session, or, when the app cannot observe the point (a new browser, a
-// terminal), when its question is answered correctly.
+// Step is one thing to do. Exactly one of Trigger, Observe and Question is
+// set. A step that asks for an action completes on evidence of it: its
+// trigger's event in the learner's session, or, for "look and see" steps,
+// the value the learner read typed back and checked server-side against
+// the real one (Observe). A question completes a step whose action is
+// thinking ("explain why the ID changed"): the right answer is its evidence.
 type Step struct {
 	ID       string
 	Title    string // short imperative: "Add any product to your cart"
 	Curl     []string
 	Trigger  *Trigger
+	Observe  *Observe
 	Question *Question
 
 	do, devtools *template.Template
@@ -69,6 +72,43 @@ type Question struct {
 
 	answer string
 }
+
+// Observe is a step the learner completes by typing back what they saw:
+// the web layer reads the real value (Value names which) and checks it.
+// Nothing is ticked on the learner's word alone.
+type Observe struct {
+	Value   string `yaml:"value"`   // one of ObserveValues
+	Count   int    `yaml:"count"`   // how many different values to type (issued-id only; default 1)
+	Prompt  string `yaml:"prompt"`  // Markdown-free plain text: the input's label
+	Explain string `yaml:"explain"` // shown once the value checks out
+}
+
+// The values an Observe step may ask for. The web layer knows how to read
+// each one; the loader refuses any other name.
+const (
+	// ObserveCookie: the first characters of the sessionid the browser
+	// holds right now (Cookie panel, DevTools, a jar linked to it).
+	ObserveCookie = "cookie-prefix"
+	// ObserveIssued: the first characters of IDs the server really issued,
+	// in the last minutes, to requests that came without a cookie (curl
+	// without a jar, a new jar): a stranger's ID, not the browser's own.
+	ObserveIssued = "issued-id"
+	// ObserveRefused: the first characters of an ID the server refused in
+	// the last minutes because no live session had it (a replayed cookie).
+	ObserveRefused = "refused-id"
+	// ObserveLogin: the first characters of the ID another browser got
+	// when it logged in, in the last minutes, to the learner's account.
+	ObserveLogin = "login-id"
+	// ObserveLogout: the first characters of an ID logged out, in the last
+	// minutes, from a session of the learner's account.
+	ObserveLogout = "logout-id"
+	// ObserveExpires: the session's expires_at, hours and minutes (UTC), as
+	// the Session record panel shows it.
+	ObserveExpires = "expires-at"
+)
+
+// ObserveValues lists the values an Observe step may name.
+var ObserveValues = []string{ObserveCookie, ObserveIssued, ObserveRefused, ObserveLogin, ObserveLogout, ObserveExpires}
 
 // Choice is one answer to a Question. Why is the feedback shown when a
 // learner picks it and it is wrong: it should nudge, not give the answer.

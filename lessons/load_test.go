@@ -23,6 +23,25 @@ func TestEmbeddedLessonsLoadInContractOrder(t *testing.T) {
 	}
 }
 
+// thinkingStep reports whether a step's title asks the learner to reason
+// rather than to do or look at something.
+func thinkingStep(title string) bool {
+	for _, verb := range []string{"Explain ", "Say ", "Describe ", "Imagine ", "Decode ", "Notice ", "Write "} {
+		if strings.HasPrefix(title, verb) {
+			return true
+		}
+	}
+	return false
+}
+
+// unobservable lists the action steps still ticked by an answer, each with
+// why the server cannot see the action yet.
+var unobservable = map[string]string{
+	"where-sessions-live/create-database": "done in the MariaDB client, on a database this server does not use yet",
+	"where-sessions-live/check":           "db check runs in the terminal against the new database; the copy step after it is the evidence",
+	"where-sessions-live/migrate":         "db migrate runs in the terminal against the new database; the copy step after it is the evidence",
+}
+
 func TestEveryEmbeddedLessonHasQuizHintsAndOneWayToCompleteEachStep(t *testing.T) {
 	c, err := Load()
 	if err != nil {
@@ -39,8 +58,19 @@ func TestEveryEmbeddedLessonHasQuizHintsAndOneWayToCompleteEachStep(t *testing.T
 			if n := s.HintCount(); n < 1 || n > 3 {
 				t.Errorf("%s/%s: %d hints, want 1 to 3", l.Slug, s.ID, n)
 			}
-			if (s.Trigger == nil) == (s.Question == nil) {
-				t.Errorf("%s/%s: want exactly one of trigger and question", l.Slug, s.ID)
+			ways := 0
+			for _, set := range []bool{s.Trigger != nil, s.Question != nil, s.Observe != nil} {
+				if set {
+					ways++
+				}
+			}
+			if ways != 1 {
+				t.Errorf("%s/%s: want exactly one of trigger, observe and question", l.Slug, s.ID)
+			}
+			// A step that asks for an action ticks on evidence of it; a
+			// multiple-choice answer is evidence only of thinking.
+			if s.Question != nil && !thinkingStep(s.Title) && unobservable[l.Slug+"/"+s.ID] == "" {
+				t.Errorf("%s/%s: %q asks for an action but ticks on a multiple-choice answer: give it a trigger or an observe check", l.Slug, s.ID, s.Title)
 			}
 			sv, err := s.Render(sample)
 			if err != nil {
@@ -115,7 +145,10 @@ func TestLoadFSRejectsBrokenLessons(t *testing.T) {
 		{"quiz id clashing with a step", "  - id: q2\n", "  - id: think\n", `duplicate id "think"`},
 		{"missing trigger", "    trigger:\n      event: logout\n      where: {username: \"*\"}\n", "", "missing trigger"},
 		{"trigger without event", "      event: logout\n", "", "trigger has no event"},
-		{"trigger and question", "    hints:\n      - The answer is b.\n", "    hints:\n      - The answer is b.\n    trigger: {event: logout}\n", "has both a trigger and a question"},
+		{"trigger and question", "    hints:\n      - The answer is b.\n", "    hints:\n      - The answer is b.\n    trigger: {event: logout}\n", "has more than one of trigger, observe and question"},
+		{"unknown observe value", "    trigger:\n      event: cart.added\n      where: {product_id: \"*\"}\n", "    observe: {value: cart-total, prompt: Type it., explain: Right.}\n", `observe: value: "cart-total" is not one of`},
+		{"two values of the browser's own cookie", "    trigger:\n      event: cart.added\n      where: {product_id: \"*\"}\n", "    observe: {value: cookie-prefix, count: 2, prompt: Type it., explain: Right.}\n", "only issued-id may ask for 2"},
+		{"observe without explain", "    trigger:\n      event: cart.added\n      where: {product_id: \"*\"}\n", "    observe: {value: cookie-prefix, prompt: Type it.}\n", "observe: explain: missing"},
 		{"missing title", "    title: Add a product\n", "", `step 2 ("add"): title: missing`},
 		{"missing do", "    do: Press Log out.\n", "", `step 4 ("leave"): do: missing`},
 		{"no hints", "    hints:\n      - Top bar.\n", "", "has 0 hints, want 1 to 3"},

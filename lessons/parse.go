@@ -36,6 +36,7 @@ type stepFront struct {
 	Hints    []string       `yaml:"hints"`
 	Trigger  *Trigger       `yaml:"trigger"`
 	Question *questionFront `yaml:"question"`
+	Observe  *Observe       `yaml:"observe"`
 }
 
 type questionFront struct {
@@ -274,9 +275,37 @@ func parseLesson(slug string, data []byte) (*Lesson, []string, error) {
 		if sf.DevTools != "" {
 			s.devtools = md(where+": devtools", sf.ID+"/devtools", sf.DevTools)
 		}
+		ways := 0
+		for _, set := range []bool{sf.Trigger != nil, sf.Question != nil, sf.Observe != nil} {
+			if set {
+				ways++
+			}
+		}
 		switch {
-		case sf.Trigger != nil && sf.Question != nil:
-			errs.addf(where, "has both a trigger and a question; a step completes one way")
+		case ways > 1:
+			errs.addf(where, "has more than one of trigger, observe and question; a step completes one way")
+		case sf.Observe != nil:
+			o := sf.Observe
+			if !slices.Contains(ObserveValues, o.Value) {
+				errs.addf(where+": observe: value", "%q is not one of %s", o.Value, strings.Join(ObserveValues, ", "))
+			}
+			if o.Count == 0 {
+				o.Count = 1
+			}
+			if o.Count < 1 || o.Count > 2 || (o.Count > 1 && o.Value != ObserveIssued) {
+				errs.addf(where+": observe: count", "count %d: only issued-id may ask for 2", o.Count)
+			}
+			plain(where+": observe: prompt", o.Prompt)
+			texts = append(texts, o.Explain)
+			if strings.TrimSpace(o.Explain) == "" {
+				errs.addf(where+": observe: explain", "missing")
+			} else if strings.Contains(o.Explain, "{{") {
+				errs.addf(where+": observe: explain", "placeholders are not allowed here")
+			}
+			if strings.TrimSpace(sf.DevTools) == "" && len(sf.Curl) == 0 {
+				errs.addf(where, "an observe step needs devtools or curl: where to look")
+			}
+			s.Observe = o
 		case sf.Trigger != nil:
 			errs.add(where+": trigger", sf.Trigger.validate())
 			for _, v := range sf.Trigger.Where {
