@@ -62,19 +62,21 @@ func (d *DB) CountEventsByKind(ctx context.Context) ([]KindCount, error) {
 	return ks, err
 }
 
-// progressOwner is, in SQL, whose lesson progress a session row shows
-// (Session.ProgressOwner): the account's once logged in, else the learner's.
-func (d *DB) progressOwner() string {
+// learnerOwner is, in SQL, the progress owner of a row's learner
+// (Session.ProgressOwner): "l:" + learner, logged in or not.
+func (d *DB) learnerOwner(alias string) string {
 	if d.Dialect() == MariaDB {
-		return "IF(s.user_id IS NULL, CONCAT('l:', s.learner), CONCAT('u:', s.user_id))"
+		return "CONCAT('l:', " + alias + ".learner)"
 	}
-	return "CASE WHEN s.user_id IS NULL THEN 'l:' || s.learner ELSE 'u:' || s.user_id END"
+	return "'l:' || " + alias + ".learner"
 }
 
 // ClassProgress is the class's learners and their completed steps, over the
-// whole class. A learner is the owner of a live session's progress (a
-// browser, or an account once logged in), or an account with saved
-// progress even while none of its sessions lives.
+// whole class. A learner is a browser that has done a step (a curl without a
+// jar is a session, not a learner), counted while one of its sessions
+// lives, or always when it is an account's home learner (the account's next
+// login joins it). Progress is never an account's: thirty students logged
+// in as alice are thirty learners.
 type ClassProgress struct {
 	Learners int           // how many
 	Done     []ProgressRow // every completed step of every learner
@@ -84,18 +86,12 @@ type ClassProgress struct {
 func (d *DB) CountClassProgress(ctx context.Context, l Liveness) (*ClassProgress, error) {
 	w, args := l.where()
 	var cp ClassProgress
-	q := "SELECT COUNT(*) FROM (SELECT " + d.progressOwner() + " AS o FROM sessions s WHERE " + w +
-		" UNION SELECT owner FROM lesson_progress WHERE done = 1 AND owner LIKE 'u:%') x"
-	if err := d.get(ctx, d.R, &cp.Learners, q, args...); err != nil {
+	of := " FROM lesson_progress WHERE done = 1 AND (owner IN (SELECT " + d.learnerOwner("s") + " FROM sessions s WHERE " + w +
+		") OR owner IN (SELECT " + d.learnerOwner("h") + " FROM home_learners h))"
+	if err := d.get(ctx, d.R, &cp.Learners, "SELECT COUNT(DISTINCT owner)"+of, args...); err != nil {
 		return nil, err
 	}
-	anon := "CONCAT('l:', s.learner)"
-	if d.Dialect() != MariaDB {
-		anon = "'l:' || s.learner"
-	}
-	q = "SELECT owner, lesson, item, done, hints, updated_at FROM lesson_progress WHERE done = 1 AND (owner LIKE 'u:%' OR owner IN (SELECT " +
-		anon + " FROM sessions s WHERE s.user_id IS NULL AND " + w + "))"
-	if err := d.sel(ctx, d.R, &cp.Done, q, args...); err != nil {
+	if err := d.sel(ctx, d.R, &cp.Done, "SELECT owner, lesson, item, done, hints, updated_at"+of, args...); err != nil {
 		return nil, err
 	}
 	return &cp, nil
