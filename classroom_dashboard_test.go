@@ -241,7 +241,7 @@ func TestEventLogIsNewestFirstFoldedAndCounted(t *testing.T) {
 		A := startServer(t, dbURL, withInstance("A"))
 		B := startServer(t, dbURL, withInstance("B"))
 		learner := A.newBrowser(t)
-		learner.get("/")
+		learner.get("/lessons/http-forgets") // a new session and a lesson step
 		onB := *learner
 		onB.srv = B
 		for i := 0; i < 3; i++ {
