@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sessionlab/ids"
 	"strconv"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 
 	"sessionlab/db"
 	"sessionlab/events"
+	"sessionlab/ids"
 )
 
 // deviceView is one of the user's live sessions, as "your devices" shows it.

@@ -3,10 +3,11 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"sessionlab/ids"
 	"strings"
 	"testing"
 	"time"
+
+	"sessionlab/ids"
 )
 
 // keysOf decodes a JSON object and returns its members.

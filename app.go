@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"sessionlab/ids"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 	"sessionlab/labs"
 	"sessionlab/lessons"
 )

@@ -3,10 +3,11 @@ package main
 import (
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"testing"
+
+	"sessionlab/ids"
 )
 
 // Bad input on every form: a 4xx with a clear message in the page, the

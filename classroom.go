@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sessionlab/ids"
 	"strconv"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"sessionlab/db"
 	"sessionlab/events"
+	"sessionlab/ids"
 )
 
 // The instructor's controls, and what several instances of one class share:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 )
 
 // browserWaitJS polls a JavaScript condition until it holds (a page that is

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sessionlab/ids"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 )
 
 // classState as a script reads GET /instructor/state.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 )
 
 const testToken = "test-instructor-token"

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"sessionlab/ids"
 	"strconv"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"sessionlab/db"
 	"sessionlab/events"
+	"sessionlab/ids"
 )
 
 // The dashboard's live stream (Server-Sent Events at /instructor/stream).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sessionlab/ids"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"sessionlab/db"
 	"sessionlab/events"
+	"sessionlab/ids"
 )
 
 // The live sessions table and event log, as the class watches them. Only

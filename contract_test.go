@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sessionlab/ids"
 	"strings"
 	"testing"
 	"time"
+
+	"sessionlab/ids"
 )
 
 // docs/CONTRACT.md, route by route, on both databases.

@@ -3,11 +3,11 @@ package main
 import (
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strings"
 	"testing"
 	"time"
 
+	"sessionlab/ids"
 	"sessionlab/labs"
 )
 

@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sessionlab/ids"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 	"sessionlab/internal/dbcmd"
 	"sessionlab/internal/dbtest"
 )

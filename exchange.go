@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"sessionlab/ids"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 )
 
 // What a form POST did reaches the page its 303 leads to (Post/Redirect/Get)

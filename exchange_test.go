@@ -3,9 +3,10 @@ package main
 import (
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strings"
 	"testing"
+
+	"sessionlab/ids"
 )
 
 // What a form did reaches the page its 303 leads to from the server: the

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sessionlab/ids"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"sessionlab/db"
+	"sessionlab/ids"
 )
 
 // Faults: the server is stopped mid-load, its database vanishes mid-load,

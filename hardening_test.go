@@ -3,12 +3,12 @@ package main
 import (
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"sessionlab/ids"
 	"sessionlab/labs/slugs"
 )
 

@@ -2,9 +2,10 @@ package main
 
 import (
 	"net/http"
-	"sessionlab/ids"
 	"strings"
 	"testing"
+
+	"sessionlab/ids"
 )
 
 func TestFirstVisitIssuesSessionAndLoginRotatesIt(t *testing.T) {

@@ -3,12 +3,12 @@ package main
 import (
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"sessionlab/ids"
 	"sessionlab/labs"
 )
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"html/template"
 	"net/url"
-	"sessionlab/ids"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"sessionlab/db"
 	"sessionlab/events"
+	"sessionlab/ids"
 	"sessionlab/lessons"
 )
 

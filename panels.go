@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"sessionlab/db"
 	"sessionlab/events"
+	"sessionlab/ids"
 )
 
 // The three panels and the "what changed" strip, built from this very

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sessionlab/ids"
 
 	"github.com/gofiber/fiber/v2"
 
 	"sessionlab/db"
 	"sessionlab/events"
+	"sessionlab/ids"
 )
 
 // reqState is what this request knows about its session and what it changed.

@@ -7,10 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strings"
 	"testing"
 	"time"
+
+	"sessionlab/ids"
 )
 
 // rawResponse is what came back on a raw TCP connection.

@@ -6,12 +6,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sessionlab/ids"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"sessionlab/ids"
 )
 
 // The session record panel is the row of the sessions table as stored: every

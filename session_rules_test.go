@@ -3,11 +3,12 @@ package main
 import (
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"sessionlab/ids"
 )
 
 // The session rules of DESIGN.md, each on SQLite and MariaDB.

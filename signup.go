@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"sessionlab/ids"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,6 +12,7 @@ import (
 
 	"sessionlab/db"
 	"sessionlab/events"
+	"sessionlab/ids"
 )
 
 // The account rules, in one place: the checks below and the sentences the

@@ -3,9 +3,10 @@ package main
 import (
 	"net/http"
 	"net/url"
-	"sessionlab/ids"
 	"strings"
 	"testing"
+
+	"sessionlab/ids"
 )
 
 // userRows is every account as "username" lines, by id.

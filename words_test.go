@@ -3,9 +3,10 @@ package main
 import (
 	"net/http"
 	"regexp"
-	"sessionlab/ids"
 	"strings"
 	"testing"
+
+	"sessionlab/ids"
 )
 
 var tagRe = regexp.MustCompile(`<[^>]*>`)
