@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"net"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -22,9 +25,12 @@ type Values struct {
 	Username      string // empty while anonymous
 }
 
-// placeholderNames are the fields of Values a lesson may quote. Lessons get
+// placeholderNames are the fields of Values a lesson may quote, and the
+// second instance's address derived from BaseURL (lesson 11 starts one on
+// the next port, on the host the learner is on: cookies are per host, so a
+// different host name would meet the learner as a stranger). Lessons get
 // substitution only, no template logic: instructors edit text, not programs.
-var placeholderNames = []string{"SessionPrefix", "BaseURL", "DBKind", "DBURL", "Username"}
+var placeholderNames = []string{"SessionPrefix", "BaseURL", "DBKind", "DBURL", "Username", "SecondBaseURL", "SecondAddr"}
 
 var (
 	placeholderRE = regexp.MustCompile(`\{\{\s*\.([A-Za-z]+)\s*\}\}`)
@@ -136,8 +142,41 @@ func (v Values) get(name string) string {
 		return v.DBURL
 	case "Username":
 		return v.Username
+	case "SecondBaseURL":
+		return v.SecondBaseURL()
+	case "SecondAddr":
+		return v.SecondAddr()
 	}
 	return ""
+}
+
+// SecondBaseURL is where a second instance beside this one answers (lesson 11).
+func (v Values) SecondBaseURL() string {
+	scheme, addr := v.second()
+	return scheme + "://" + addr
+}
+
+// SecondAddr is the -addr that starts it.
+func (v Values) SecondAddr() string {
+	_, addr := v.second()
+	return addr
+}
+
+// second is the scheme and host:port of a second instance beside this one:
+// the same host, the next port.
+func (v Values) second() (scheme, addr string) {
+	u, err := url.Parse(v.BaseURL)
+	if err != nil || u.Host == "" {
+		return "http", "127.0.0.1:8081"
+	}
+	port, _ := strconv.Atoi(u.Port())
+	if port == 0 {
+		port = 80
+		if u.Scheme == "https" {
+			port = 443
+		}
+	}
+	return u.Scheme, net.JoinHostPort(u.Hostname(), strconv.Itoa(port+1))
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"html"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"sessionlab/ids"
+)
+
+// Every command a lesson shows is run: each lesson page is rendered for a
+// learner over real HTTP, the commands of its "From a terminal" blocks are
+// taken from the page as the learner sees them (their host, their database
+// URL), and run with bash in one folder, in order, as a learner pasting them
+// would, against the running server.
+//
+// Not run here, and why (each is in a lesson's text, not a terminal block):
+//   - lesson 10's install and database commands (apt, systemctl, the mariadb
+//     shell, CREATE USER): they need root on a machine with a package manager;
+//     the db commands themselves are tested in dbcmd_test.go.
+//   - "sessionlab -addr …" (lesson 11) and "sessionlab -db …" (lesson 10):
+//     they start a server; this test starts the second instance itself, on
+//     the address the lesson names.
+
+// terminalBlockRe finds a step's terminal block on a lesson page.
+var terminalBlockRe = regexp.MustCompile(`<code data-terminal="([^"]+)">([^<]*)</code>`)
+
+// terminalBlocks returns each step's commands as the page shows them.
+func terminalBlocks(page string) map[string]string {
+	out := map[string]string{}
+	for _, m := range terminalBlockRe.FindAllStringSubmatch(page, -1) {
+		out[html.UnescapeString(m[1])] = html.UnescapeString(m[2])
+	}
+	return out
+}
+
+// tokenGrabRe is a line that fetches a CSRF token into $TOKEN.
+var tokenGrabRe = regexp.MustCompile(`(?m)^TOKEN=\$\(.*\)$`)
+
+// runTerminal runs one step's commands with bash in dir. After each token
+// grab it checks that exactly one token was found: an empty or multi-line
+// $TOKEN is the grab failing, whatever curl's exit status says next.
+func runTerminal(t *testing.T, dir, script string) (string, error) {
+	t.Helper()
+	script = tokenGrabRe.ReplaceAllStringFunc(script, func(line string) string {
+		return line + "\n[[ $TOKEN =~ ^[A-Za-z0-9_-]+$ ]] || { echo \"token grab found: [$TOKEN]\"; exit 97; }"
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-e", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "LC_ALL=C"}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// jarSession is the sessionid a curl cookie jar holds ("" if none).
+func jarSession(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) == 7 && f[5] == cookieName {
+			return f[6]
+		}
+	}
+	return ""
+}
+
+// refusedRe is a status line no lesson command should get: a refused form
+// (a bad token grab answers 403), bad input, or a server error.
+var refusedRe = regexp.MustCompile(`(?m)^HTTP/1\.1 (400|403|404|409|5\d\d)`)
+
+// commandOutcome checks what a lesson's text promises the commands do,
+// beyond exiting 0. The key is lesson/step.
+var commandOutcome = map[string]func(t *testing.T, dir, out string){
+	"http-forgets/jar": func(t *testing.T, dir, out string) {
+		id := jarSession(t, filepath.Join(dir, "jar.txt"))
+		if id == "" {
+			t.Fatalf("the lesson says jar.txt now holds a cookie; it holds none:\n%s", out)
+		}
+		if !strings.Contains(out, `"prefix":"`+ids.Prefix(id)+`"`) {
+			t.Errorf("/api/state should name the jar's session %s…:\n%s", ids.Prefix(id), out)
+		}
+	},
+	"logging-in/log-in": func(t *testing.T, dir, out string) {
+		if !strings.Contains(out, "HTTP/1.1 303") || jarSession(t, filepath.Join(dir, "jar.txt")) == "" {
+			t.Errorf("curl's login should answer 303 with a new cookie:\n%s", out)
+		}
+	},
+	"logging-out/second-device": func(t *testing.T, dir, out string) {
+		if !strings.Contains(out, "HTTP/1.1 303") || jarSession(t, filepath.Join(dir, "jar.txt")) == "" {
+			t.Errorf("curl's login as a second device should answer 303 with a cookie:\n%s", out)
+		}
+	},
+	"logging-out/curl-logout": func(t *testing.T, dir, out string) {
+		if jarSession(t, filepath.Join(dir, "old-jar.txt")) == "" {
+			t.Errorf("old-jar.txt should keep the cookie from before the logout")
+		}
+		if id := jarSession(t, filepath.Join(dir, "jar.txt")); id != "" {
+			t.Errorf("the logout's Set-Cookie should have emptied jar.txt; it holds %s…:\n%s", ids.Prefix(id), out)
+		}
+	},
+	"session-fixation/see-rotation": func(t *testing.T, dir, out string) {
+		lines := regexp.MustCompile(`(?m)\tsessionid\t(\S+)$`).FindAllStringSubmatch(out, -1)
+		if len(lines) != 2 || lines[0][1] == lines[1][1] {
+			t.Errorf("the two greps should show the ID before and after login, different:\n%s", out)
+		}
+	},
+}
+
+// ownJar are steps whose promise must hold from their own commands alone,
+// in a folder without a jar: a learner may start the terminal there.
+var ownJar = map[string]bool{"http-forgets/jar": true}
+
+// TestEveryLessonCommandRuns renders each lesson for one learner, runs every
+// terminal block's commands in lesson order in one folder, and checks each
+// exits 0, gets no refused or failed answer, and does what the text says.
+func TestEveryLessonCommandRuns(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is needed to run the lessons' commands: %v", tool, err)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		b := srv.newBrowser(t)
+		b.get("/")
+		dir := t.TempDir()
+		ran := map[string]bool{}
+		for _, l := range srv.app.lessons.Lessons() {
+			if l.Slug == "logging-in" {
+				// From lesson 4 the learner's browser is logged in too, so
+				// the account has several sessions (and its page several forms).
+				b.login("alice", "wonderland")
+			}
+			page := b.get("/lessons/" + l.Slug)
+			if page.Status != http.StatusOK {
+				t.Fatalf("lesson %s: %d", l.Slug, page.Status)
+			}
+			blocks := terminalBlocks(page.Body)
+			for _, st := range l.Steps {
+				key := l.Slug + "/" + st.ID
+				script, ok := blocks[st.ID]
+				if !ok {
+					if len(st.Curl) > 0 {
+						t.Fatalf("%s: the step has commands but the page shows no terminal block", key)
+					}
+					continue
+				}
+				if l.Slug == "beyond-one-machine" {
+					startSecondInstance(t, srv, dbURL, script)
+				}
+				if ownJar[key] {
+					os.Remove(filepath.Join(dir, "jar.txt"))
+				}
+				out, err := runTerminal(t, dir, script)
+				if err != nil {
+					t.Fatalf("%s: the commands failed (%v):\n%s\noutput:\n%s", key, err, script, out)
+				}
+				if m := refusedRe.FindString(out); m != "" {
+					t.Fatalf("%s: a command got %q:\n%s\noutput:\n%s", key, m, script, out)
+				}
+				if check := commandOutcome[key]; check != nil {
+					check(t, dir, out)
+				}
+				ran[key] = true
+			}
+		}
+		for key := range commandOutcome {
+			if !ran[key] {
+				t.Errorf("%s has an outcome check but no commands ran for it", key)
+			}
+		}
+	})
+}
+
+// startSecondInstance starts, once, the second instance lesson 11 names, on
+// the same database, at the address the page's commands use.
+func startSecondInstance(t *testing.T, first *testServer, dbURL, script string) {
+	t.Helper()
+	u, _ := url.Parse(first.URL)
+	port, _ := strconv.Atoi(u.Port())
+	addr := net.JoinHostPort(u.Hostname(), strconv.Itoa(port+1))
+	if !strings.Contains(script, "http://"+addr) {
+		if !strings.Contains(script, ":"+strconv.Itoa(port+1)) {
+			return // a step on the first instance only
+		}
+		t.Fatalf("lesson 11's commands should name the second instance at %s, on the learner's host:\n%s", addr, script)
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		return // started for an earlier step
+	}
+	startServer(t, dbURL, withInstance("right"), func(c *config) { c.Addr = addr })
+}
