@@ -57,8 +57,14 @@ func statementKind(q string) string {
 	if after == "" {
 		return verb
 	}
+	// Only the outer statement's table counts: a subquery in the column
+	// list (the session read gathers the cart with one) is not what the
+	// statement reads from.
+	depth := 0
 	for i, w := range f {
-		if strings.EqualFold(w, after) && (verb != "UPDATE" || i == 0) && i+1 < len(f) {
+		outer := depth == 0
+		depth += strings.Count(w, "(") - strings.Count(w, ")")
+		if outer && strings.EqualFold(w, after) && (verb != "UPDATE" || i == 0) && i+1 < len(f) {
 			t := strings.Trim(f[i+1], "`\"(),")
 			if strings.HasSuffix(strings.ToUpper(q), "FOR UPDATE") {
 				return verb + " " + t + " FOR UPDATE"

@@ -10,7 +10,8 @@ func TestStatementKindNamesVerbAndTable(t *testing.T) {
 		"UPDATE sessions SET last_seen_at = ? WHERE `key` = ?":                                               "UPDATE sessions",
 		"DELETE FROM sessions WHERE `key` = ?":                                                               "DELETE sessions",
 		"BEGIN":                                                                                              "BEGIN",
-		"  select c.product_id from cart_items c join products p on p.id = c.product_id":                     "SELECT cart_items",
+		"SELECT s.`key`, (SELECT json_group_array(c.quantity) FROM cart_items c WHERE c.user_id = s.user_id) AS cart FROM sessions s WHERE s.`key` = ?": "SELECT sessions",
+		"  select c.product_id from cart_items c join products p on p.id = c.product_id":                                                                "SELECT cart_items",
 	}
 	for q, want := range cases {
 		if got := statementKind(q); got != want {
