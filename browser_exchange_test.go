@@ -472,9 +472,10 @@ var browserWalk = map[string]func(o *observer, e *walkEnv){
 		e.curl.setSessionID(old)
 		e.curl.get("/account")
 	},
-	"logging-out/replay":         nil, // curl's old cookie
-	"logging-out/still-in":       func(o *observer, e *walkEnv) { o.visit(e.base() + "/account") },
-	"logging-out/browser-logout": walkLogout,
+	"logging-out/replay":          nil, // curl's old cookie
+	"logging-out/still-in":        func(o *observer, e *walkEnv) { o.visit(e.base() + "/account") },
+	"logging-out/change-password": nil, // the curriculum walk changes the password (and back)
+	"logging-out/browser-logout":  walkLogout,
 
 	"cookie-attributes/open":            func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/cookie-attributes") },
 	"cookie-attributes/read-set-cookie": observeMyCookie("cookie-attributes", "read-set-cookie"),

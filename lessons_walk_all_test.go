@@ -191,7 +191,17 @@ var curriculumWalk = map[string]stepWalk{
 		}
 		return w.curlOld[:6]
 	}},
-	"logging-out/still-in":       visit("/account"),
+	"logging-out/still-in": visit("/account"),
+	// Changed and changed back, so the account keeps the password the rest
+	// of the walk (and other walkers on alice) log in with.
+	"logging-out/change-password": {do: func(w *walker) {
+		user, pass := w.account()
+		for _, change := range [][2]string{{pass, pass + "-new"}, {pass + "-new", pass}} {
+			if r := w.b.submit("/account/password", url.Values{"current_password": {change[0]}, "new_password": {change[1]}}); r.Status != http.StatusSeeOther {
+				w.t.Fatalf("change %s's password: %d\n%s", user, r.Status, r.Body)
+			}
+		}
+	}},
 	"logging-out/browser-logout": logoutFrom("logging-out"),
 
 	"cookie-attributes/open":            visit("/lessons/cookie-attributes"),
