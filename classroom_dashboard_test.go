@@ -323,7 +323,7 @@ func TestJoinBoxNamesAnAddressTheRoomCanOpen(t *testing.T) {
 		t.Helper()
 		qr, err := qrSVG(want)
 		if r := ins.get("/instructor/qr.svg"); err != nil || r.Body != string(qr) {
-			t.Errorf("the QR code does not encode %s", want)
+			t.Errorf("the QR code does not encode %s (status %d, %d bytes, want %d; encode error %v)", want, r.Status, len(r.Body), len(qr), err)
 		}
 	}
 
