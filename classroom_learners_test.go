@@ -118,7 +118,7 @@ func TestAClassOfFortyLearnersWalksLessonsOneToSixOnTwoInstances(t *testing.T) {
 			lt := &learnerT{T: t, name: "learner " + strconv.Itoa(i), mu: &mu, errs: &failures}
 			me := &learner{user: fmt.Sprintf("student-%02d", i), pass: fmt.Sprintf("my own pass %02d!", i)}
 			srv := serverOf(i)
-			me.b = counted(srv.browserFrom(lt, fmt.Sprintf("127.0.0.%d", 10+i)), counter)
+			me.b = counted(srv.newBrowserFrom(lt, fmt.Sprintf("127.0.0.%d", 10+i)), counter)
 			learners[i] = me
 			if r := me.b.submit("/signup", url.Values{"username": {me.user}, "password": {me.pass}}); r.Status != http.StatusSeeOther {
 				lt.Fatalf("sign-up: %d\n%s", r.Status, r.Body)
@@ -250,7 +250,7 @@ func TestAClassOfFortyLearnersWalksLessonsOneToSixOnTwoInstances(t *testing.T) {
 	// One learner logs out their other sessions: only their own end.
 	me := learners[onAlice] // not on alice: logged out by lesson 6, log in again
 	me.b.login(me.user, me.pass)
-	phone := srv.browserFrom(t, "127.0.0.200")
+	phone := srv.newBrowserFrom(t, "127.0.0.200")
 	phone.login(me.user, me.pass)
 	perUser := func() map[string]int {
 		var rows []struct {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -11,18 +9,6 @@ import (
 	"testing"
 	"time"
 )
-
-// browserFrom is a browser whose connections come from another loopback
-// address: a second machine in the room, as far as the server can tell.
-func (s *testServer) browserFrom(t testing.TB, ip string) *browser {
-	t.Helper()
-	b := s.newBrowser(t)
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
-	b.client.Transport = &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		return d.DialContext(ctx, network, addr)
-	}}
-	return b
-}
 
 // instructorCookieOf is the instructor cookie a browser holds ("" if none).
 func instructorCookieOf(b *browser) string {
@@ -72,7 +58,7 @@ func TestInstructorTokenGuessesFromOneAddressEndIn429(t *testing.T) {
 			t.Errorf("right token from the throttled address: %d, cookie %q; want 429 and none", r.Status, instructorCookieOf(guesser))
 		}
 		// ...while the instructor's own machine signs in as usual.
-		teacher := s.browserFrom(t, "127.0.0.23")
+		teacher := s.newBrowserFrom(t, "127.0.0.23")
 		if r := teacher.get("/instructor?token=" + testToken); r.Status != http.StatusOK || instructorCookieOf(teacher) == "" {
 			t.Fatalf("right token from another address: %d, cookie %q", r.Status, instructorCookieOf(teacher))
 		}
