@@ -114,7 +114,7 @@ func TestDashboardInProjectorModeUpdatesWhileStudentsLogIn(t *testing.T) {
 func joinClass(t *testing.T, s *testServer, from, to int) {
 	t.Helper()
 	for i := from; i < to; i++ {
-		b := s.newBrowserAt(t, i)
+		b := s.newBrowserFrom(t, classAddress(i))
 		b.get("/")
 		b.get("/lessons/http-forgets")
 		b.get("/")
@@ -223,7 +223,7 @@ func TestDashboardSortStaysPutAcrossLiveUpdates(t *testing.T) {
 	s := startServer(t, freshDatabase(t, db.SQLite))
 	learners := map[string]*browser{} // key prefix → learner
 	for i := 0; i < 6; i++ {
-		b := s.newBrowserAt(t, i)
+		b := s.newBrowserFrom(t, classAddress(i))
 		b.get("/")
 		learners[ids.Prefix(ids.Hash(b.sessionID()))] = b
 	}

@@ -383,15 +383,3 @@ func TestJoinBoxNamesAnAddressTheRoomCanOpen(t *testing.T) {
 		checkQR(t, ins, "https://class.example.org/")
 	})
 }
-
-// newBrowserAt is a browser whose requests come from the i-th of a block of
-// loopback addresses (127.0.1.1 on): a room of learners, each with their own
-// address, as per-address limits see a real class (TECH-NOTES.md).
-func (s *testServer) newBrowserAt(t testing.TB, i int) *browser {
-	t.Helper()
-	b := s.newBrowser(t)
-	ip := net.IPv4(127, 0, byte(1+i/250), byte(1+i%250))
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 10 * time.Second}
-	b.client.Transport = &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 2}
-	return b
-}

@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -35,17 +34,7 @@ import (
 func runDB(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err := dbcmd.Run(args, &out, &errb)
-	var ec dbcmd.ExitCode
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		code = 0
-	case errors.As(err, &ec):
-		code = int(ec)
-	default:
-		fmt.Fprintln(&errb, "sessionlab:", err)
-		code = 1
-	}
+	code = dbcmd.Status(dbcmd.Run(args, &out, &errb), &errb)
 	return out.String(), errb.String(), code
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,15 +14,6 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 )
-
-// from makes b's requests come from the loopback address ip (every
-// 127.0.0.x is this machine on Linux), so per-address limits meet a class,
-// a script and a learner as distinct clients.
-func (b *browser) from(ip string) *browser {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
-	b.client.Transport = &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 4}
-	return b
-}
 
 // quickUser adds an account whose password hash is bcrypt at its lowest
 // cost: a class's worth of logins in a test of session budgets, not of
@@ -58,18 +48,18 @@ func withSweep(every, retention time.Duration) serverOption {
 func TestAFloodFromOneAddressIsBoundedAndTheDashboardStaysRight(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		srv := startServer(t, dbURL)
-		learner := srv.newBrowser(t).from("127.0.0.2")
+		learner := srv.newBrowserFrom(t, "127.0.0.2")
 		learner.login("alice", "wonderland")
 		learner.add("1", "2")
 		for i := range 29 {
-			srv.newBrowser(t).from("127.0.0.2").login(quickUser(t, srv, fmt.Sprint("learner", i)))
+			srv.newBrowserFrom(t, "127.0.0.2").login(quickUser(t, srv, fmt.Sprint("learner", i)))
 		}
 		srv.clock.Advance(time.Minute) // the flood's rows are the most recent
 		sessions0, events0 := countRows(t, srv, "sessions"), countRows(t, srv, "events")
 
 		const requests, workers, firstVisitEvents = 5000, 8, 2
 		var sent, ok, withCookie, saidWhy atomic.Int64
-		flood := &http.Client{Timeout: 30 * time.Second, Transport: srv.newBrowser(t).from("127.0.0.3").client.Transport}
+		flood := &http.Client{Timeout: 30 * time.Second, Transport: srv.newBrowserFrom(t, "127.0.0.3").client.Transport}
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		for range workers {
@@ -192,7 +182,7 @@ func TestAClassBehindOneAddressIsNeverRefused(t *testing.T) {
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				b := srv.newBrowser(t).from("127.0.0.4")
+				b := srv.newBrowserFrom(t, "127.0.0.4")
 				user, pass := quickUser(t, srv, fmt.Sprint("learner", i)) // each their own account, as in a class
 				for range 2 {
 					r := b.get("/")

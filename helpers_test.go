@@ -4,11 +4,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // apiStateJSON is GET /api/state as docs/CONTRACT.md specifies it.
@@ -136,4 +138,22 @@ func (b *browser) noteIDs() []string {
 		ids = append(ids, m[1])
 	}
 	return ids
+}
+
+// newBrowserFrom is a browser whose requests come from the loopback address
+// ip (any 127.x.y.z is this machine on Linux): one machine of a class, a
+// script or a learner, as the server's per-address limits see them
+// (TECH-NOTES.md).
+func (s *testServer) newBrowserFrom(t testing.TB, ip string) *browser {
+	t.Helper()
+	b := s.newBrowser(t)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	b.client.Transport = &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 4}
+	return b
+}
+
+// classAddress is the i-th of a block of loopback addresses (127.0.1.1 on),
+// one per learner of a room.
+func classAddress(i int) string {
+	return net.IPv4(127, 0, byte(1+i/250), byte(1+i%250)).String()
 }

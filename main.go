@@ -40,16 +40,8 @@ func main() {
 	default:
 		err = serve(args, logger)
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		var ec dbcmd.ExitCode
-		if errors.As(err, &ec) {
-			os.Exit(int(ec))
-		}
-		fmt.Fprintln(os.Stderr, "sessionlab:", err)
-		os.Exit(1)
+	if code := dbcmd.Status(err, os.Stderr); code != 0 {
+		os.Exit(code)
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,17 +10,6 @@ import (
 	"testing"
 	"time"
 )
-
-// newBrowserFrom is a browser whose requests come from the loopback address
-// ip (any 127.0.0.x is loopback on Linux): one machine of a class, as the
-// server's per-address limits see it.
-func (s *testServer) newBrowserFrom(t testing.TB, ip string) *browser {
-	t.Helper()
-	b := s.newBrowser(t)
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
-	b.client.Transport = &http.Transport{DialContext: d.DialContext}
-	return b
-}
 
 // patientHashQueue lets every login join the hash queue however slow the
 // machine running the tests is: the queue's own limit (503) is the hash

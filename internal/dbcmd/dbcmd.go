@@ -40,6 +40,22 @@ type ExitCode int
 
 func (e ExitCode) Error() string { return "exit " + strconv.Itoa(int(e)) }
 
+// Status is the exit status a command's error ends the program with, and
+// writes the error to stderr where it has not been said yet: 0 for none or
+// help shown, an ExitCode's own status, 1 for any other error.
+func Status(err error, stderr io.Writer) int {
+	var ec ExitCode
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ec):
+		return int(ec)
+	default:
+		fmt.Fprintln(stderr, "sessionlab:", err)
+		return 1
+	}
+}
+
 // Run runs "sessionlab db SUBCOMMAND ARGS..." with its output on stdout and
 // errors, help and progress on stderr. An ExitCode error asks for that exit
 // status; flag.ErrHelp means help was asked for and shown.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -25,17 +23,7 @@ import (
 func runDB(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err := Run(args, &out, &errb)
-	var ec ExitCode
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		code = 0
-	case errors.As(err, &ec):
-		code = int(ec)
-	default:
-		fmt.Fprintln(&errb, "sessionlab:", err)
-		code = 1
-	}
+	code = Status(Run(args, &out, &errb), &errb)
 	return out.String(), errb.String(), code
 }
 
