@@ -323,7 +323,11 @@ func TestGracefulShutdownUnderLoadKeepsEverything(t *testing.T) {
 
 		stop := make(chan struct{})
 		wg := load.run(stop)
-		time.Sleep(700 * time.Millisecond)
+		// The SIGTERM must meet requests in flight: wait until the load is
+		// really running (a loaded machine takes longer to get going).
+		for deadline := time.Now().Add(30 * time.Second); load.answered.Load() < 50 && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
 		answered := load.answered.Load()
 		exit := srv.stop(t)
 		close(stop)
