@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -75,10 +76,33 @@ func TestPanelWordsAreTrueSentences(t *testing.T) {
 		}
 	})
 
+	t.Run("a lesson's count says what it counts", func(t *testing.T) {
+		// "1 of 7 done" beside a banner saying "step 2 of 5" left a learner
+		// guessing what the other two were.
+		text := visibleText(srv.newBrowser(t).get("/lessons/http-forgets").Body)
+		count := regexp.MustCompile(`(\d+) of (\d+) done \((\d+) steps, (\d+) quiz questions\)`).FindStringSubmatch(text)
+		banner := regexp.MustCompile(`step \d+ of (\d+):`).FindStringSubmatch(text)
+		if count == nil || banner == nil {
+			t.Fatalf("lesson 1 does not say what its count counts (count %q, banner %q)", count, banner)
+		}
+		if total, steps, quiz := atoi(t, count[2]), atoi(t, count[3]), atoi(t, count[4]); steps+quiz != total || count[3] != banner[1] || quiz == 0 {
+			t.Errorf("lesson 1 counts %q beside a banner of %s steps", count[0], banner[1])
+		}
+	})
+
 	t.Run("favicon.ico", func(t *testing.T) {
 		r := srv.newBrowser(t).get("/favicon.ico")
 		if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "image/svg+xml") || !strings.Contains(r.Body, "<svg") {
 			t.Errorf("/favicon.ico: %d %s", r.Status, r.Header.Get("Content-Type"))
 		}
 	})
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return n
 }
