@@ -347,6 +347,8 @@ func TestCSRFOnEveryPost(t *testing.T) {
 			"/account/sessions/end":        {"session": {otherKey}},
 			"/account/sessions/end-others": {},
 			"/lessons/reset":               {},
+			"/lessons/link":                {"code": {srv.newBrowser(t).linkCode("http-forgets")}},
+			"/lessons/http-forgets/unlink": {},
 		}
 		for path, form := range posts {
 			for name, tok := range map[string]string{"missing": "", "wrong": wrong, "another session's": foreign, "empty": "-"} {

@@ -41,6 +41,10 @@ func (a *app) handleError(c *fiber.Ctx, err error) error {
 	if wantsJSON(c) {
 		return c.Status(status).JSON(fiber.Map{"error": msg, "status": status})
 	}
+	if forTerminal(c) {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.Status(status).SendString(fmt.Sprintf("%d %s\n%s\n", status, title, msg))
+	}
 	c.Status(status)
 	if rerr := c.Render("error", fiber.Map{"Title": title, "Status": status, "Message": msg, "Page": a.errorPage(c)}); rerr != nil {
 		a.log.Error("render error page", "err", rerr)
@@ -118,6 +122,10 @@ func statusTitle(code int) string {
 	}
 	return "Something went wrong"
 }
+
+// forTerminal: a route only a terminal calls (POST /lessons/link) answers
+// its errors as a line of text, which curl prints, not as a page.
+func forTerminal(c *fiber.Ctx) bool { return c.Path() == "/lessons/link" }
 
 func wantsJSON(c *fiber.Ctx) bool {
 	return strings.HasPrefix(c.Path(), "/api/") || strings.Contains(c.Get(fiber.HeaderAccept), "application/json") && !strings.Contains(c.Get(fiber.HeaderAccept), "text/html")

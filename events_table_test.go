@@ -69,6 +69,15 @@ func TestEveryRecordedEventIsInTheTable(t *testing.T) {
 		onOther.srv = other
 		onOther.get("/cart")
 
+		// A terminal links to the learner with a lesson page's code; the
+		// learner unlinks it.
+		term := s.newBrowser(t)
+		term.get("/")
+		if r := term.link(b.linkCode("logging-in")); r.Status != http.StatusOK {
+			t.Fatalf("link: %d %s", r.Status, r.Body)
+		}
+		b.submit("/lessons/logging-in/unlink", nil)
+
 		// Logging out mid-lesson hands the next page a resume code.
 		r := b.submit("/logout", url.Values{"next": {"/lessons/logging-in"}})
 		b.get(r.Header.Get("Location"))

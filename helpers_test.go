@@ -77,7 +77,8 @@ func (b *browser) add(productID, q string) {
 
 // dbSnapshot is every row the shop's state lives in, as text, to prove that
 // a refused request changed nothing. Of a session row it keeps what the
-// learner owns (key, user, the anonymous cart, the CSRF token), not the
+// learner owns (key, user, the anonymous cart, the CSRF token, whose
+// progress it counts for and whether by a link), not the
 // last-seen time or lesson progress, which a refusal may move on.
 func dbSnapshot(t *testing.T, s *testServer) string {
 	t.Helper()
@@ -86,8 +87,11 @@ func dbSnapshot(t *testing.T, s *testServer) string {
 		Key  string        `db:"key"`
 		User sql.NullInt64 `db:"user_id"`
 		Data string        `db:"data"`
+		// Whose progress it counts for, and whether through a link code.
+		Learner  string       `db:"learner"`
+		LinkedAt sql.NullTime `db:"linked_at"`
 	}
-	if err := s.db.W.Select(&sessions, "SELECT `key`, user_id, data FROM sessions ORDER BY `key`"); err != nil {
+	if err := s.db.W.Select(&sessions, "SELECT `key`, user_id, data, learner, linked_at FROM sessions ORDER BY `key`"); err != nil {
 		t.Fatalf("snapshot sessions: %v", err)
 	}
 	for _, r := range sessions {
@@ -96,7 +100,7 @@ func dbSnapshot(t *testing.T, s *testServer) string {
 			Cart json.RawMessage `json:"cart"`
 		}
 		json.Unmarshal([]byte(r.Data), &d)
-		out = append(out, fmt.Sprintf("session %s user=%v csrf=%s cart=%s", r.Key, r.User, d.CSRF, d.Cart))
+		out = append(out, fmt.Sprintf("session %s user=%v csrf=%s cart=%s learner=%s linked=%v", r.Key, r.User, d.CSRF, d.Cart, r.Learner, r.LinkedAt.Valid))
 	}
 	for _, q := range []string{
 		"SELECT user_id, product_id, quantity FROM cart_items ORDER BY user_id, product_id",

@@ -283,6 +283,14 @@ func (a *app) lessonShow(c *fiber.Ctx) error {
 	rs := state(c)
 	p := progressOf(rs.sess)
 	vals := a.lessonValues(c)
+	var term *terminalBox
+	if slices.ContainsFunc(l.Steps, func(st *lessons.Step) bool { return len(st.Curl) > 0 }) {
+		var err error
+		if term, err = a.terminal(c); err != nil {
+			return err
+		}
+		vals.LinkCode = term.Code
+	}
 	body, err := l.RenderBody(vals)
 	if err != nil {
 		return err
@@ -308,7 +316,7 @@ func (a *app) lessonShow(c *fiber.Ctx) error {
 	prev, next := a.lessons.Neighbors(l.Slug)
 	return a.render(c, fiber.StatusOK, "lesson", l.Title, fiber.Map{
 		"Lesson": l, "Status": st, "Body": body, "Steps": steps, "Quiz": quiz, "Prev": prev, "Next": next,
-		"Diagram": a.exchangeDiagram(c),
+		"Diagram": a.exchangeDiagram(c), "Terminal": term,
 	})
 }
 
@@ -559,7 +567,7 @@ func (a *app) resumeLearner(c *fiber.Ctx, code string) error {
 		return nil
 	}
 	return a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
-		learner, record, err := tx.TakeResumeCode(ctx, ids.Hash(code), a.now())
+		learner, record, err := tx.TakeLearnerCode(ctx, db.CodeResume, ids.Hash(code), a.now())
 		if err != nil || learner == "" || learner == s.row.Learner {
 			return err
 		}

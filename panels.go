@@ -54,6 +54,9 @@ type sessionPanel struct {
 	Instance      string          `json:"served_by"`
 	Data          json.RawMessage `json:"data"` // the data column as stored, csrf_token cut to a prefix
 	Row           []rowCell       `json:"row"`  // every column, in the table's order
+	// ProgressLink: set when a link code made this session count for its
+	// learner (a terminal linked from a lesson page), null otherwise.
+	ProgressLink *progressLink `json:"progress_link"`
 }
 
 // rowCell is one column of the row as the panel shows it.
@@ -193,7 +196,9 @@ func (a *app) sessionPanel(rs *reqState) *sessionPanel {
 			{Column: "learner", Value: ids.Prefix(r.Learner) + "…", Cut: true, Note: "links this browser to its lesson progress and lab switches (their own tables); kept when the ID rotates"},
 			{Column: "boot", Value: r.Boot, Note: "the server start that last served it: a new one means the server restarted and the session survived"},
 			{Column: "copy_seen", Value: strconv.FormatInt(r.CopySeen, 10), Note: "the db copy run this session was told about (0: none)"},
+			linkedAtCell(r),
 		},
+		ProgressLink: progressLinkOf(s),
 	}
 	return p
 }

@@ -62,9 +62,11 @@ func (a *app) routes() {
 	f.Post("/notes/:id/delete", userPage(a.noteDelete)...)
 	f.Get("/lessons", page(a.lessonsIndex)...)
 	f.Post("/lessons/reset", page(a.lessonsReset)...)
+	f.Post("/lessons/link", page(a.lessonLink)...)
 	f.Get("/lessons/:slug", page(a.lessonShow)...)
 	f.Post("/lessons/:slug/answer", page(a.lessonAnswer)...)
 	f.Post("/lessons/:slug/hint", page(a.lessonHint)...)
+	f.Post("/lessons/:slug/unlink", page(a.lessonUnlink)...)
 
 	// Attack labs (issue 4). The shop's lab pages use the page chain (the
 	// learner's session, CSRF on every POST). The lab site under

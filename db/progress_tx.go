@@ -69,35 +69,67 @@ func (tx *Tx) SetHomeLearner(ctx context.Context, userID int64, learner string) 
 }
 
 // SetLearner links a session to another learner (joining an account's home
-// learner at login, or resuming after a logout). Only the learner changes.
+// learner at login, or resuming after a logout). Only the learner changes,
+// and the session no longer counts through a link code (linked_at).
 func (tx *Tx) SetLearner(ctx context.Context, key, learner string) error {
-	_, err := tx.exec(ctx, "UPDATE sessions SET learner = ? WHERE `key` = ?", learner, key)
+	_, err := tx.exec(ctx, "UPDATE sessions SET learner = ?, linked_at = NULL WHERE `key` = ?", learner, key)
 	return err
 }
 
-// AddResumeCode stores a resume code's hash for a learner, with the record
-// of the logout that made it, and forgets the codes that expired unused.
-func (tx *Tx) AddResumeCode(ctx context.Context, codeHash, learner, record string, expires, now time.Time) error {
-	if _, err := tx.exec(ctx, `DELETE FROM resume_codes WHERE expires_at < ?`, now); err != nil {
+// LinkSession makes a session count for a learner through a link code (a
+// terminal's cookie jar): its learner and linked_at change, nothing else.
+func (tx *Tx) LinkSession(ctx context.Context, key, learner string, at time.Time) error {
+	_, err := tx.exec(ctx, "UPDATE sessions SET learner = ?, linked_at = ? WHERE `key` = ?", learner, at, key)
+	return err
+}
+
+// UnlinkSessions ends the links to a learner: every session that counts
+// for it through a link code gets a learner of its own (fresh() mints
+// each) and no linked_at. It says how many there were.
+func (tx *Tx) UnlinkSessions(ctx context.Context, learner string, fresh func() string) (int, error) {
+	var keys []string
+	if err := tx.sel(ctx, &keys, "SELECT `key` FROM sessions WHERE learner = ? AND linked_at IS NOT NULL", learner); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if _, err := tx.exec(ctx, "UPDATE sessions SET learner = ?, linked_at = NULL WHERE `key` = ? AND learner = ?", fresh(), k, learner); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// Purposes of a learner code: what it may be used for, and nothing else.
+const (
+	CodeResume = "resume" // a logout's code, taken by the next lesson page
+	CodeLink   = "link"   // a lesson page's code, sent once by a terminal
+)
+
+// AddLearnerCode stores a code's hash for a learner, with its purpose and a
+// record to hand on (a logout's, shown by the next page; "" for a link),
+// and forgets the codes that expired unused.
+func (tx *Tx) AddLearnerCode(ctx context.Context, purpose, codeHash, learner, record string, expires, now time.Time) error {
+	if _, err := tx.exec(ctx, `DELETE FROM learner_codes WHERE expires_at < ?`, now); err != nil {
 		return err
 	}
-	_, err := tx.exec(ctx, `INSERT INTO resume_codes (code_hash, learner, record, expires_at) VALUES (?, ?, ?, ?)`, codeHash, learner, record, expires)
+	_, err := tx.exec(ctx, `INSERT INTO learner_codes (code_hash, purpose, learner, record, expires_at) VALUES (?, ?, ?, ?, ?)`, codeHash, purpose, learner, record, expires)
 	return err
 }
 
-// TakeResumeCode uses up a live resume code and returns its learner and the
-// logout's record; learner is "" when the code is unknown, expired or
-// already used. The delete decides: of two requests racing with one code,
-// only the one that deleted the row gets it.
-func (tx *Tx) TakeResumeCode(ctx context.Context, codeHash string, now time.Time) (learner, record string, err error) {
+// TakeLearnerCode uses up a live code of one purpose and returns its
+// learner and record; learner is "" when the code is unknown, of another
+// purpose, expired or already used. The conditional delete decides: of two
+// requests racing with one code, only the one that deleted the row gets it.
+func (tx *Tx) TakeLearnerCode(ctx context.Context, purpose, codeHash string, now time.Time) (learner, record string, err error) {
 	var rs []struct {
 		Learner string `db:"learner"`
 		Record  string `db:"record"`
 	}
-	if err := tx.sel(ctx, &rs, `SELECT learner, record FROM resume_codes WHERE code_hash = ? AND expires_at >= ?`, codeHash, now); err != nil || len(rs) == 0 {
+	const live = `code_hash = ? AND purpose = ? AND expires_at >= ?`
+	if err := tx.sel(ctx, &rs, `SELECT learner, record FROM learner_codes WHERE `+live, codeHash, purpose, now); err != nil || len(rs) == 0 {
 		return "", "", err
 	}
-	r, err := tx.exec(ctx, `DELETE FROM resume_codes WHERE code_hash = ?`, codeHash)
+	r, err := tx.exec(ctx, `DELETE FROM learner_codes WHERE `+live, codeHash, purpose, now)
 	if err != nil {
 		return "", "", err
 	}

@@ -25,6 +25,7 @@ type Session struct {
 	Learner    string         `db:"learner"`   // links the browser to its progress and lab switches; kept at rotation
 	Boot       string         `db:"boot"`      // the server start that last served it ("survived a restart")
 	CopySeen   int64          `db:"copy_seen"` // the db copy run it was last told about (0: none)
+	LinkedAt   sql.NullTime   `db:"linked_at"` // when a link code made it count for Learner (a terminal); NULL otherwise
 }
 
 // ProgressOwner is whose lesson progress the session shows: always its
@@ -34,7 +35,7 @@ type Session struct {
 // browser.
 func (s *Session) ProgressOwner() string { return LearnerOwner(s.Learner) }
 
-const sessionColumns = "s.`key`, s.user_id, u.username, s.data, s.user_agent, s.instance, s.created_at, s.last_seen_at, s.expires_at, s.learner, s.boot, s.copy_seen"
+const sessionColumns = "s.`key`, s.user_id, u.username, s.data, s.user_agent, s.instance, s.created_at, s.last_seen_at, s.expires_at, s.learner, s.boot, s.copy_seen, s.linked_at"
 
 // SessionByKeyQuery finds one session row by the primary key index however
 // many rows there are (the plan test checks with 100,000).
@@ -189,17 +190,17 @@ func (tx *Tx) LockSession(ctx context.Context, key string) (*Session, error) {
 	return &s, nil
 }
 
-const insertSession = "INSERT INTO sessions (`key`, user_id, data, user_agent, instance, created_at, last_seen_at, expires_at, learner, boot, copy_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+const insertSession = "INSERT INTO sessions (`key`, user_id, data, user_agent, instance, created_at, last_seen_at, expires_at, learner, boot, copy_seen, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 // InsertSession writes a new session row.
 func (tx *Tx) InsertSession(ctx context.Context, s *Session) error {
-	_, err := tx.exec(ctx, insertSession, s.Key, s.UserID, s.Data, s.UserAgent, s.Instance, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Learner, s.Boot, s.CopySeen)
+	_, err := tx.exec(ctx, insertSession, s.Key, s.UserID, s.Data, s.UserAgent, s.Instance, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Learner, s.Boot, s.CopySeen, s.LinkedAt)
 	return err
 }
 
 // InsertSession writes a new session row in its own statement.
 func (d *DB) InsertSession(ctx context.Context, s *Session) error {
-	_, err := d.exec(ctx, d.W, insertSession, s.Key, s.UserID, s.Data, s.UserAgent, s.Instance, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Learner, s.Boot, s.CopySeen)
+	_, err := d.exec(ctx, d.W, insertSession, s.Key, s.UserID, s.Data, s.UserAgent, s.Instance, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Learner, s.Boot, s.CopySeen, s.LinkedAt)
 	return err
 }
 
@@ -314,4 +315,13 @@ func (d *DB) CountSessions(ctx context.Context) (int64, error) {
 	var n int64
 	err := d.get(ctx, d.R, &n, "SELECT COUNT(*) FROM sessions")
 	return n, err
+}
+
+// LearnerSessions are the live sessions counting for a learner besides the
+// one with key but: terminals linked by a code, and sessions logged in to an
+// account whose home is this learner. Oldest first.
+func (d *DB) LearnerSessions(ctx context.Context, learner, but string, now time.Time) ([]Session, error) {
+	var ss []Session
+	err := d.sel(ctx, d.R, &ss, "SELECT "+sessionColumns+" FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.learner = ? AND s.`key` <> ? AND s.expires_at > ? ORDER BY s.created_at LIMIT 20", learner, but, now)
+	return ss, err
 }

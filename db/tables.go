@@ -44,7 +44,7 @@ var Tables = []Table{
 	{Name: "sessions", Key: []string{"key"}, Columns: []Column{
 		{"key", KindText}, {"user_id", KindInt}, {"data", KindText}, {"user_agent", KindText}, {"instance", KindText},
 		{"created_at", KindTime}, {"last_seen_at", KindTime}, {"expires_at", KindTime},
-		{"learner", KindText}, {"boot", KindText}, {"copy_seen", KindInt}}},
+		{"learner", KindText}, {"boot", KindText}, {"copy_seen", KindInt}, {"linked_at", KindTime}}},
 	{Name: "cart_items", Key: []string{"user_id", "product_id"}, Columns: []Column{
 		{"user_id", KindInt}, {"product_id", KindInt}, {"quantity", KindInt}}},
 	{Name: "notes", Key: []string{"id"}, Columns: []Column{
@@ -69,7 +69,7 @@ var NotCopied = map[string]string{
 	"copy_runs":         "each target records the copies made into it",
 	"lab_sessions":      "attack-lab sessions are exercises of at most two hours; after a move the labs start afresh",
 	"exchanges":         "what a session's last form did, shown once on the next page; after a move it is simply not shown",
-	"resume_codes":      "single-use codes that live two minutes, between a logout and the next page",
+	"learner_codes":     "single-use codes that live minutes (a logout's resume code, a lesson page's link code for a terminal)",
 }
 
 // TableByName finds a table of Tables.

@@ -47,6 +47,8 @@ const (
 	LessonHint
 	LessonReset
 	LessonResumed
+	LessonLinked
+	LessonUnlinked
 	LabMode
 	LabAttack
 	ServerStarted
@@ -335,6 +337,24 @@ var table = [numKinds]Spec{
 		Tone:   Good,
 		Say: func(map[string]string) string {
 			return "Lesson progress resumed: the logout handed this new session a one-time code, so it continues your lessons. Your login and cart ended with the old session."
+		},
+	},
+	LessonLinked: {
+		Name:   "lesson.linked",
+		Fields: Fields{"learner": nil},
+		Group:  GroupLesson,
+		Tone:   Good,
+		Say: func(d map[string]string) string {
+			return "Linked by a one-time code: this session's lesson steps now count for learner " + d["learner"] + "…, whose lesson page showed the code. Only the progress: this session's login, cart and CSRF token stay its own."
+		},
+	},
+	LessonUnlinked: {
+		Name:   "lesson.unlinked",
+		Fields: Fields{"sessions": nil},
+		Group:  GroupLesson,
+		Tone:   Gone,
+		Say: func(d map[string]string) string {
+			return "Terminal link ended: " + d["sessions"] + " linked session(s) no longer count for your lessons (the steps they ticked stay ticked)."
 		},
 	},
 	LabMode: {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -69,4 +70,48 @@ func Cut(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// codeAlphabet is Crockford's base32 in lower case: no i, l, o or u, so a
+// code read off a screen is not misread.
+const codeAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// CodeLen is the length of a code NewCode mints: 20 characters of 5 bits
+// (100 bits) in five groups of four, dash-separated.
+const CodeLen = 24
+
+// NewCode returns a fresh one-time code, such as the link code a lesson page
+// shows for a terminal: 100 bits from crypto/rand, so no one guesses a live
+// one within any number of tries a throttle lets through, yet short enough
+// to read aloud. Visibly not a session ID: a page may show it whole.
+func NewCode() string {
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	out := make([]byte, 0, CodeLen)
+	for i, v := range b {
+		if i > 0 && i%4 == 0 {
+			out = append(out, '-')
+		}
+		out = append(out, codeAlphabet[v&31])
+	}
+	return string(out)
+}
+
+// CodeValid reports whether v has the shape NewCode mints (lower case).
+func CodeValid(v string) bool {
+	if len(v) != CodeLen {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if i%5 == 4 {
+			if v[i] != '-' {
+				return false
+			}
+		} else if !strings.ContainsRune(codeAlphabet, rune(v[i])) {
+			return false
+		}
+	}
+	return true
 }

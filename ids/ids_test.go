@@ -159,3 +159,34 @@ func TestCutStopsAtACharacterBoundary(t *testing.T) {
 		}
 	}
 }
+
+// A code is 100 random bits in five readable groups; every one of the 32
+// characters turns up, each position varies, and CodeValid takes exactly
+// that shape (lower case, dashes where NewCode puts them).
+func TestNewCodeIsRandomReadableAndValid(t *testing.T) {
+	seen := map[string]bool{}
+	chars := map[rune]bool{}
+	for range 2000 {
+		c := NewCode()
+		if len(c) != CodeLen || !CodeValid(c) || strings.Count(c, "-") != 4 {
+			t.Fatalf("NewCode() = %q: want %d characters in five groups of four, valid", c, CodeLen)
+		}
+		if seen[c] {
+			t.Fatalf("NewCode() repeated %q", c)
+		}
+		seen[c] = true
+		for _, r := range strings.ReplaceAll(c, "-", "") {
+			chars[r] = true
+		}
+	}
+	if len(chars) != 32 || chars['i'] || chars['l'] || chars['o'] || chars['u'] {
+		t.Fatalf("codes use %d characters (want Crockford's 32, no i l o u)", len(chars))
+	}
+	good := NewCode()
+	for _, bad := range []string{"", good[:23], good + "0", strings.ToUpper(good), strings.ReplaceAll(good, "-", "_"),
+		"i" + good[1:], "0000-0000-0000-0000-000-", New()} {
+		if CodeValid(bad) {
+			t.Errorf("CodeValid(%q) = true", bad)
+		}
+	}
+}

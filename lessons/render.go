@@ -23,6 +23,7 @@ type Values struct {
 	DBKind        string // "sqlite" or "mariadb"
 	DBURL         string // the database URL, password redacted by the caller
 	Username      string // empty while anonymous
+	LinkCode      string // this page view's one-time code linking a terminal's jar to the learner's progress
 }
 
 // placeholderNames are the fields of Values a lesson may quote, and the
@@ -30,7 +31,7 @@ type Values struct {
 // the next port, on the host the learner is on: cookies are per host, so a
 // different host name would meet the learner as a stranger). Lessons get
 // substitution only, no template logic: instructors edit text, not programs.
-var placeholderNames = []string{"SessionPrefix", "BaseURL", "DBKind", "DBURL", "Username", "SecondBaseURL", "SecondAddr"}
+var placeholderNames = []string{"SessionPrefix", "BaseURL", "DBKind", "DBURL", "Username", "LinkCode", "SecondBaseURL", "SecondAddr"}
 
 var (
 	placeholderRE = regexp.MustCompile(`\{\{\s*\.([A-Za-z]+)\s*\}\}`)
@@ -142,6 +143,8 @@ func (v Values) get(name string) string {
 		return v.DBURL
 	case "Username":
 		return v.Username
+	case "LinkCode":
+		return v.LinkCode
 	case "SecondBaseURL":
 		return v.SecondBaseURL()
 	case "SecondAddr":
