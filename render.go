@@ -1,6 +1,7 @@
 package main
 
 import (
+	"html/template"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,6 +23,12 @@ type page struct {
 	Last     *exchangeView // the form POST that redirected here, if any
 	Lesson   *lessonBanner
 	Signup   bool // the server offers /signup: the header and the login page link to it
+
+	// The frame's nav, strip and panels as HTML, built from the fields
+	// above once per response by buildHTML (framehtml.go).
+	NavHTML, WhoHTML, BannerHTML, StripHTML         template.HTML
+	CookieSentHTML, CookieSetHTML                   template.HTML
+	SessionHeadHTML, SessionRowsHTML, CartPanelHTML template.HTML
 }
 
 // Current is the nav link's aria-current for a section of the site: "page"
@@ -72,6 +79,7 @@ func (a *app) pageData(c *fiber.Ctx, title string) (*page, error) {
 		p.User = rs.sess.username()
 		p.CSRF = rs.sess.data.CSRF
 	}
+	p.buildHTML()
 	return p, nil
 }
 
@@ -80,7 +88,8 @@ func (a *app) errorPage(c *fiber.Ctx) *page {
 	p, err := a.pageData(c, "Error")
 	if err != nil {
 		rs := state(c)
-		return &page{Title: "Error", Path: c.Path(), Instance: a.cfg.Instance, DBKind: a.db.Dialect(), Cookie: a.cookiePanel(c), Session: a.sessionPanel(rs)}
+		p = &page{Title: "Error", Path: c.Path(), Instance: a.cfg.Instance, DBKind: a.db.Dialect(), Cookie: a.cookiePanel(c), Session: a.sessionPanel(rs)}
+		p.buildHTML()
 	}
 	return p
 }
