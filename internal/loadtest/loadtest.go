@@ -83,6 +83,8 @@ type runner struct {
 	login503, login429                atomic.Int64
 	waitMu                            sync.Mutex
 	loginWaits                        []time.Duration // first try → logged in, retries included
+	attempts                          []loginTry      // every POST /login of the mode
+	wrong                             int             // 503s the queue proved wrong (wrongRefusals)
 	stormNote                         string
 	stormOK                           bool
 	startupFirst                      time.Duration
@@ -192,6 +194,42 @@ func Run(args []string, out io.Writer, startInProcess StartFunc) error {
 		}
 	}
 	return rn.summary(results)
+}
+
+// loginTry is one POST /login: when it left, when its answer came, which.
+type loginTry struct {
+	start, end time.Time
+	status     int
+}
+
+// queueWait is the longest wait the server lets a login join (hashgate.go):
+// a refusal says the wait would have been longer.
+const queueWait = 10 * time.Second
+
+// wrongRefusals counts the 503s the queue proved wrong: a login refused at
+// arrival a while another, arriving at or after a, was in by a + limit.
+// The server hashes logins first come, first served, so the refused one
+// would have been in no later: it was sent away from a wait under limit.
+func wrongRefusals(at []loginTry, limit time.Duration) int {
+	var in []loginTry
+	for _, a := range at {
+		if a.status == http.StatusSeeOther {
+			in = append(in, a)
+		}
+	}
+	n := 0
+	for _, r := range at {
+		if r.status != http.StatusServiceUnavailable {
+			continue
+		}
+		for _, a := range in {
+			if !a.start.Before(r.start) && a.end.Sub(r.start) <= limit {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // start starts (or reaches) the server under test, measuring start-up.
@@ -472,11 +510,13 @@ func (rn *runner) summary(results []*result) error {
 		p := pct(r.st.merged(notLogin), .99)
 		lg := r.st.merged(func(n string) bool { return n == "POST /login" })
 		check(fmt.Sprintf("flow p99 of non-login requests ≤ 50 ms (%d learners)", rn.cfg.learners), p <= 50*time.Millisecond, fmt.Sprintf("%s; login p99 %s", ms(p), ms(pct(lg, .99))))
+		check("flow: no 503 while a later login was in within 10 s", r.figures["wrong503"] == 0, fmt.Sprintf("%.0f", r.figures["wrong503"]))
 	}
 	if r := by["login-storm"]; r != nil {
 		p := pct(r.st.merged(func(n string) bool { return strings.HasPrefix(n, "GET") }), .99)
 		check(fmt.Sprintf("storm: browsing p99 ≤ 50 ms (%d log in, %d browse)", rn.cfg.storm, rn.cfg.browsers), p <= 50*time.Millisecond, ms(p))
 		check("storm: every login succeeds or gets 503/429 + Retry-After", rn.stormOK, rn.stormNote[:strings.Index(rn.stormNote, ";")])
+		check("storm: no 503 while a later login was in within 10 s", r.figures["wrong503"] == 0, fmt.Sprintf("%.0f", r.figures["wrong503"]))
 	}
 	if r := by["sessions"]; r != nil && r.figures["rss_mb"] > 0 {
 		check(fmt.Sprintf("RSS ≤ 150 MB with %d live sessions", rn.cfg.sessions), r.figures["rss_mb"] <= 150, fmt.Sprintf("%.0f MB", r.figures["rss_mb"]))

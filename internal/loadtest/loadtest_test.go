@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"io"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
@@ -80,4 +81,25 @@ func TestProcFiguresReadThisProcess(t *testing.T) {
 		}
 	}
 	_ = x
+}
+
+// A refusal is wrong when a login that came at or after it was in within
+// the wait the server promises: first come, first served, the refused one
+// would have been in no later.
+func TestWrongRefusalsAreThoseALaterLoginBeat(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(start, end time.Duration, status int) loginTry {
+		return loginTry{t0.Add(start), t0.Add(end), status}
+	}
+	tries := []loginTry{
+		at(0, 10*time.Millisecond, http.StatusServiceUnavailable),                        // wrong: the next one was in 2 s later
+		at(time.Second, 2*time.Second, http.StatusSeeOther),                              // in
+		at(3*time.Second, 3*time.Second+time.Millisecond, http.StatusServiceUnavailable), // right: nobody after it was in within 10 s
+		at(2500*time.Millisecond, 4*time.Second, http.StatusSeeOther),                    // came before the second refusal
+		at(4*time.Second, 14*time.Second, http.StatusSeeOther),                           // after it, but 11 s after it came
+		at(5*time.Second, 5*time.Second, http.StatusTooManyRequests),                     // a throttle answer is no refusal of the queue
+	}
+	if n := wrongRefusals(tries, 10*time.Second); n != 1 {
+		t.Fatalf("wrongRefusals = %d, want 1", n)
+	}
 }

@@ -160,6 +160,7 @@ func (rn *runner) flow() *result {
 		})
 	})
 	res.note("%s", rn.loginNote())
+	res.figures["wrong503"] = float64(rn.wrong)
 	return res
 }
 
@@ -172,6 +173,7 @@ func (rn *runner) resetLogins() {
 	rn.login429.Store(0)
 	rn.waitMu.Lock()
 	rn.loginWaits = nil
+	rn.attempts = nil
 	rn.waitMu.Unlock()
 }
 
@@ -180,10 +182,11 @@ func (rn *runner) resetLogins() {
 func (rn *runner) loginNote() string {
 	rn.waitMu.Lock()
 	w := slices.Clone(rn.loginWaits)
+	rn.wrong = wrongRefusals(rn.attempts, queueWait)
 	rn.waitMu.Unlock()
 	slices.Sort(w)
-	return fmt.Sprintf("logins in: %d, answered 503: %d, answered 429: %d; wait from first try to logged in p50 %v p99 %v max %v",
-		rn.loginOK.Load(), rn.login503.Load(), rn.login429.Load(), ms(pct(w, .5)), ms(pct(w, .99)), ms(pct(w, 1)))
+	return fmt.Sprintf("logins in: %d, answered 503: %d (%d of them while a later login was in within %v), answered 429: %d; wait from first try to logged in p50 %v p99 %v max %v",
+		rn.loginOK.Load(), rn.login503.Load(), rn.wrong, queueWait, rn.login429.Load(), ms(pct(w, .5)), ms(pct(w, .99)), ms(pct(w, 1)))
 }
 
 // oneFlow: catalog → product → add ×3 → cart → login → cart → /api/state →
@@ -271,10 +274,14 @@ func (rn *runner) login(ctx context.Context, l *learner, u account, next string)
 	t0 := time.Now()
 	for attempt := 0; ; attempt++ {
 		form := url.Values{"username": {u.name}, "password": {u.pass}, "next": {next}, "csrf_token": {l.csrf}}
+		sent := time.Now()
 		r, err := l.do(ctx, http.MethodPost, "/login", "POST /login", form, http.StatusSeeOther, http.StatusServiceUnavailable, http.StatusTooManyRequests)
 		if err != nil {
 			return attempt, err
 		}
+		rn.waitMu.Lock()
+		rn.attempts = append(rn.attempts, loginTry{sent, time.Now(), r.status})
+		rn.waitMu.Unlock()
 		if r.status == http.StatusSeeOther {
 			rn.waitMu.Lock()
 			rn.loginWaits = append(rn.loginWaits, time.Since(t0))
@@ -381,6 +388,7 @@ func (rn *runner) loginStorm() *result {
 		rn.stormOK = rn.loginOK.Load() == int64(len(stormers))
 	})
 	res.note("%s", rn.stormNote)
+	res.figures["wrong503"] = float64(rn.wrong)
 	// Storm errors count as the run's errors; their latencies show separately.
 	storm.mu.Lock()
 	for name, r := range storm.routes {
