@@ -30,36 +30,10 @@ func (w *frameWriter) raw(s ...string) {
 	}
 }
 
-// text escapes s for an HTML text node or a quoted attribute value,
-// character for character as html/template does in both places.
-func (w *frameWriter) text(s string) {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var r string
-		switch s[i] {
-		case 0:
-			r = "\uFFFD"
-		case '"':
-			r = "&#34;"
-		case '&':
-			r = "&amp;"
-		case '\'':
-			r = "&#39;"
-		case '+':
-			r = "&#43;"
-		case '<':
-			r = "&lt;"
-		case '>':
-			r = "&gt;"
-		default:
-			continue
-		}
-		w.WriteString(s[last:i])
-		w.WriteString(r)
-		last = i + 1
-	}
-	w.WriteString(s[last:])
-}
+// text escapes s for an HTML text node or a quoted attribute value, with
+// the standard library's escaper (the one html/template's own text escaping
+// builds on; it leaves '+' alone, which is text in both places).
+func (w *frameWriter) text(s string) { w.WriteString(template.HTMLEscapeString(s)) }
 
 func (w *frameWriter) int(n int) { w.WriteString(strconv.Itoa(n)) }
 
@@ -426,8 +400,4 @@ func (v *cartView) TableRows(csrf string) template.HTML {
 }
 
 // escaped is s as frameWriter.text writes it.
-func escaped(s string) string {
-	var w frameWriter
-	w.text(s)
-	return w.String()
-}
+func escaped(s string) string { return template.HTMLEscapeString(s) }

@@ -57,8 +57,9 @@ func TestFrameHTMLEscapesLikeTheTemplates(t *testing.T) {
 		if err := tpl.Execute(&want, s); err != nil {
 			t.Fatal(err)
 		}
+		// html/template also writes '+' as &#43; (both are the same text).
 		got := `<p data-value="` + escaped(s) + `">` + escaped(s) + `</p>`
-		if got != want.String() {
+		if got != strings.ReplaceAll(want.String(), "&#43;", "+") {
 			t.Errorf("%q: Go wrote %s, html/template %s", s, got, want.String())
 		}
 	}
