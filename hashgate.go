@@ -13,7 +13,7 @@ import (
 // As many hashes as cores run at once, each on a thread of its own whose
 // OS priority is lowered, so the kernel runs page views first and hashes
 // with what is left: a login uses every idle cycle without slowing a page.
-// Logins queue for a slot; one whose predicted wait is past maxWait (10 s
+// Logins queue for a slot; one whose wait would truly pass maxWait (10 s
 // in the server: a person waits a few seconds, a "try again" page costs
 // them more) is turned away at once with a clear "busy, retry in N s"
 // rather than left to time out.
@@ -42,17 +42,27 @@ func newHashGate(slots int, maxWait time.Duration) *hashGate {
 }
 
 // perHash is what one hash is expected to take now: the moving average,
-// or longer when a hash running now has already taken longer. A storm
-// arrives faster than hashes finish, so the average alone learns of a
-// loaded machine only after admitting a queue it cannot serve.
+// or longer when every slot's hash running now has already taken longer.
+// A storm arrives faster than hashes finish, so the average alone learns
+// of a loaded machine only after admitting a queue it cannot serve; but
+// one slow hash is no slow machine: a thread at low priority is often held
+// up for a moment while the other slots keep finishing, and a prediction
+// from that one hash turned away logins the queue would have served in a
+// few seconds. So the shortest of the running hashes counts, and only when
+// every slot is busy.
 func (g *hashGate) perHash(now time.Time) time.Duration {
 	d := time.Duration(g.avg.Load())
+	var shortest time.Duration = -1
 	for i := range g.started {
-		if t := g.started[i].Load(); t != 0 {
-			d = max(d, now.Sub(time.Unix(0, t)))
+		t := g.started[i].Load()
+		if t == 0 {
+			return d // a free slot: the next hash starts at once
+		}
+		if e := now.Sub(time.Unix(0, t)); shortest < 0 || e < shortest {
+			shortest = e
 		}
 	}
-	return d
+	return max(d, shortest)
 }
 
 // defaultHashSlots is one per core. Measured on 2 cores with 128 learners
@@ -61,11 +71,21 @@ func (g *hashGate) perHash(now time.Time) time.Duration {
 // page views leave.
 func defaultHashSlots() int { return max(1, runtime.NumCPU()) }
 
-// hashMaxWait is the longest predicted queue a login joins.
+// hashMaxWait is the wait a person is asked to accept before "try again".
 const hashMaxWait = 10 * time.Second
 
+// refuseAt is the predicted wait past which a login is turned away: maxWait
+// and half again. On a loaded machine the prediction was measured off by up
+// to 1.75× either way from one second to the next (a few hashes held up
+// move the average), and with a refusal at a predicted 10 s the load tool
+// found most 503s wrong: a login that came later was in within 10 s. A
+// refusal costs the person its Retry-After and the queue again, more than
+// the seconds the prediction may be over, so only a queue clearly past
+// maxWait is refused.
+func (g *hashGate) refuseAt() time.Duration { return g.maxWait + g.maxWait/2 }
+
 // run waits for a slot and runs fn in it, unless the predicted wait is past
-// maxWait: then errBusy at once, before the person has waited at all. A
+// refuseAt: then errBusy at once, before the person has waited at all. A
 // login admitted waits its turn even when the machine turns out slower than
 // predicted: refusing it after seconds in the queue would cost the person
 // more than the rest of the wait (only a queue stalled past 3 × maxWait
@@ -75,7 +95,7 @@ func (g *hashGate) run(ctx context.Context, fn func() error) error {
 	defer g.waiting.Add(-1)
 	// Everyone queued, plus this one, shares the slots.
 	predicted := time.Duration(n) * g.perHash(time.Now()) / time.Duration(len(g.started))
-	if predicted > g.maxWait {
+	if predicted > g.refuseAt() {
 		return errBusy{Retry: predicted}
 	}
 	t := time.NewTimer(3 * g.maxWait)
@@ -106,12 +126,12 @@ func (g *hashGate) run(ctx context.Context, fn func() error) error {
 	}()
 	err := <-done
 	d := int64(time.Since(start))
-	// An exponentially weighted average (1/4 new) follows the machine
-	// within a few hashes: the prediction must learn a loaded machine's
-	// pace before it admits a queue it cannot serve.
+	// An exponentially weighted average (1/8 new) follows the machine
+	// within a dozen hashes without jumping on a few held up; a machine
+	// suddenly slow shows first in the hashes still running (perHash).
 	for {
 		old := g.avg.Load()
-		if g.avg.CompareAndSwap(old, old+(d-old)/4) {
+		if g.avg.CompareAndSwap(old, old+(d-old)/8) {
 			break
 		}
 	}

@@ -80,3 +80,50 @@ func TestHashGatePredictsFromAHashStillRunning(t *testing.T) {
 		t.Errorf("Retry = %v, want at least the 2 s the running hash has taken", busy.Retry)
 	}
 }
+
+// One slot's hash held up (a low-priority thread waits its turn for a
+// moment) while the other slot keeps finishing is no slow machine: the
+// next login joins the queue instead of being told to come back in
+// seconds it would not have waited.
+func TestHashGateIgnoresOneSlowSlotWhileAnotherRuns(t *testing.T) {
+	g := newHashGate(2, time.Second)
+	g.avg.Store(int64(10 * time.Millisecond))
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	for range 2 {
+		go g.run(context.Background(), func() error { started <- struct{}{}; <-release; return nil })
+	}
+	defer close(release)
+	<-started
+	<-started
+	g.started[0].Store(time.Now().Add(-2 * time.Second).UnixNano()) // held up for 2 s
+	g.started[1].Store(time.Now().UnixNano())                       // just started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := g.run(ctx, func() error { return nil })
+	var busy errBusy
+	if errors.As(err, &busy) {
+		t.Fatalf("run = %v: turned away on one slot's hiccup (the queue was three hashes of 10 ms)", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("run = %v, want it queued until its context ended", err)
+	}
+}
+
+// A prediction a little past maxWait is within its own error on a loaded
+// machine: the login joins the queue. Only one clearly past it is refused.
+func TestHashGateAdmitsAPredictionWithinItsError(t *testing.T) {
+	g := newHashGate(1, time.Second)
+	g.avg.Store(int64(100 * time.Millisecond))
+	g.waiting.Store(11) // this one is the 12th: 1.2 s predicted
+	ran := false
+	if err := g.run(context.Background(), func() error { ran = true; return nil }); err != nil || !ran {
+		t.Fatalf("run = %v (ran %v): a predicted 1.2 s against a 1 s wait was refused", err, ran)
+	}
+	g.avg.Store(int64(100 * time.Millisecond)) // the run above moved it
+	g.waiting.Store(15)                        // the 16th: 1.6 s, past the margin
+	var busy errBusy
+	if err := g.run(context.Background(), func() error { return nil }); !errors.As(err, &busy) {
+		t.Fatalf("run = %v, want errBusy for a predicted 1.6 s", err)
+	}
+}
