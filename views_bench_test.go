@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,4 +66,30 @@ func BenchmarkRenderCartPageParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCartPage is one whole /cart view on each database, as the load
+// tool's read mode makes it: an established session with two items, the
+// session read back from the database, the three panels built and the
+// page rendered, over real HTTP through Fiber. ns/op includes the client
+// in this process; the load tool's "server CPU per request" is the
+// server's alone (README, "Performance and limits").
+func BenchmarkCartPage(b *testing.B) {
+	for _, dialect := range []string{db.SQLite, db.MariaDB} {
+		b.Run(dialect, func(b *testing.B) {
+			s := startServer(b, freshDatabase(b, dialect))
+			br := s.newBrowser(b)
+			br.add("1", "1")
+			br.add("2", "1")
+			if r := br.get("/cart"); r.Status != 200 || !strings.Contains(r.Body, `data-panel="session"`) {
+				b.Fatalf("GET /cart = %d without the session panel", r.Status)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := br.get("/cart"); r.Status != 200 {
+					b.Fatalf("GET /cart = %d", r.Status)
+				}
+			}
+		})
+	}
 }
