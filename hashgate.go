@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -24,6 +25,12 @@ type hashGate struct {
 	avg     atomic.Int64 // moving average of one hash, in ns
 	ran     atomic.Int64 // hashes run since start: what a burst of guesses really cost
 	maxWait time.Duration
+
+	mu        sync.Mutex
+	gaps      [16]time.Duration // the last gaps between hashes finishing while logins queued
+	nGaps     int
+	lastDone  time.Time // when the last hash finished
+	lastQueue bool      // and whether logins were queued for a slot then
 }
 
 // errBusy says the login queue is too long: try again after Retry.
@@ -41,28 +48,63 @@ func newHashGate(slots int, maxWait time.Duration) *hashGate {
 	return g
 }
 
-// perHash is what one hash is expected to take now: the moving average,
-// or longer when every slot's hash running now has already taken longer.
-// A storm arrives faster than hashes finish, so the average alone learns
-// of a loaded machine only after admitting a queue it cannot serve; but
-// one slow hash is no slow machine: a thread at low priority is often held
-// up for a moment while the other slots keep finishing, and a prediction
-// from that one hash turned away logins the queue would have served in a
-// few seconds. So the shortest of the running hashes counts, and only when
-// every slot is busy.
-func (g *hashGate) perHash(now time.Time) time.Duration {
-	d := time.Duration(g.avg.Load())
-	var shortest time.Duration = -1
+// pace is how often the gate finishes a hash now, all slots together. It
+// is what a queue's wait depends on (first come, first served): the mean
+// gap between the last hashes that finished while logins were queued for a
+// slot. Before there are a few such gaps, one hash's moving average divided
+// among the slots stands in. Either way, when every slot is busy and each
+// running hash has already run longer than that pace allows, the shortest
+// of them counts: a storm on a machine suddenly slow is told so before it
+// has waited. One hash held up (a low-priority thread often is, for a
+// moment) while other slots keep finishing is no slow machine: a
+// prediction from its duration alone turned away logins the queue served
+// within seconds.
+func (g *hashGate) pace(now time.Time) time.Duration {
+	slots := time.Duration(len(g.started))
+	p := time.Duration(g.avg.Load()) / slots
+	g.mu.Lock()
+	if k := min(g.nGaps, len(g.gaps)); k >= 4 {
+		var sum time.Duration
+		for _, d := range g.gaps[:k] {
+			sum += d
+		}
+		p = sum / time.Duration(k)
+	}
+	g.mu.Unlock()
+	shortest := time.Duration(-1)
 	for i := range g.started {
 		t := g.started[i].Load()
 		if t == 0 {
-			return d // a free slot: the next hash starts at once
+			return p // a free slot: the next hash starts at once
 		}
 		if e := now.Sub(time.Unix(0, t)); shortest < 0 || e < shortest {
 			shortest = e
 		}
 	}
-	return max(d, shortest)
+	return max(p, shortest/slots)
+}
+
+// finished records a hash's end for the pace. A gap counts when logins
+// were queued at both of its ends: the slots were never idle in between.
+func (g *hashGate) finished(now time.Time) {
+	queued := g.waiting.Load() > int64(len(g.started))
+	g.mu.Lock()
+	if queued && g.lastQueue && !g.lastDone.IsZero() {
+		g.gaps[g.nGaps%len(g.gaps)] = now.Sub(g.lastDone)
+		g.nGaps++
+	}
+	g.lastDone, g.lastQueue = now, queued
+	g.mu.Unlock()
+}
+
+// leave takes a login out of the count; the last one out forgets the pace
+// (the next storm may meet a machine loaded otherwise).
+func (g *hashGate) leave() {
+	if g.waiting.Add(-1) == 0 {
+		g.mu.Lock()
+		g.nGaps = 0
+		g.mu.Unlock()
+	}
 }
 
 // defaultHashSlots is one per core. Measured on 2 cores with 128 learners
@@ -75,12 +117,12 @@ func defaultHashSlots() int { return max(1, runtime.NumCPU()) }
 const hashMaxWait = 10 * time.Second
 
 // refuseAt is the predicted wait past which a login is turned away: maxWait
-// and half again. On a loaded machine the prediction was measured off by up
-// to 1.75× either way from one second to the next (a few hashes held up
-// move the average), and with a refusal at a predicted 10 s the load tool
-// found most 503s wrong: a login that came later was in within 10 s. A
+// and half again. A prediction moves with the machine: from one hash's
+// average alone it was off by up to 1.75× on a loaded machine from one
+// second to the next, and with a refusal at a predicted 10 s the load tool
+// found most 503s wrong (a login that came later was in within 10 s). A
 // refusal costs the person its Retry-After and the queue again, more than
-// the seconds the prediction may be over, so only a queue clearly past
+// the seconds a prediction may be over, so only a queue clearly past
 // maxWait is refused.
 func (g *hashGate) refuseAt() time.Duration { return g.maxWait + g.maxWait/2 }
 
@@ -92,9 +134,9 @@ func (g *hashGate) refuseAt() time.Duration { return g.maxWait + g.maxWait/2 }
 // gives up).
 func (g *hashGate) run(ctx context.Context, fn func() error) error {
 	n := g.waiting.Add(1)
-	defer g.waiting.Add(-1)
-	// Everyone queued, plus this one, shares the slots.
-	predicted := time.Duration(n) * g.perHash(time.Now()) / time.Duration(len(g.started))
+	defer g.leave()
+	// Everyone in the gate, and then this one, at the gate's pace.
+	predicted := time.Duration(n) * g.pace(time.Now())
 	if predicted > g.refuseAt() {
 		return errBusy{Retry: predicted}
 	}
@@ -125,10 +167,12 @@ func (g *hashGate) run(ctx context.Context, fn func() error) error {
 		done <- fn()
 	}()
 	err := <-done
-	d := int64(time.Since(start))
+	end := time.Now()
+	g.finished(end)
+	d := int64(end.Sub(start))
 	// An exponentially weighted average (1/8 new) follows the machine
 	// within a dozen hashes without jumping on a few held up; a machine
-	// suddenly slow shows first in the hashes still running (perHash).
+	// suddenly slow shows first in the hashes still running (pace).
 	for {
 		old := g.avg.Load()
 		if g.avg.CompareAndSwap(old, old+(d-old)/8) {

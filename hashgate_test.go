@@ -127,3 +127,22 @@ func TestHashGateAdmitsAPredictionWithinItsError(t *testing.T) {
 		t.Fatalf("run = %v, want errBusy for a predicted 1.6 s", err)
 	}
 }
+
+// The wait of a queue is how often the gate finishes a hash, all slots
+// together: when hashes have been finishing every 10 ms while logins
+// queued, the 100th login waits about a second, whatever one hash's
+// average says (here a second each, a few of them held up long ago).
+func TestHashGatePredictsFromThePaceHashesFinish(t *testing.T) {
+	g := newHashGate(2, time.Second)
+	g.avg.Store(int64(time.Second))
+	g.waiting.Store(10) // logins queued for the slots
+	t0 := time.Now()
+	for i := range 6 {
+		g.finished(t0.Add(time.Duration(i) * 10 * time.Millisecond))
+	}
+	g.waiting.Store(99) // this one is the 100th: 100 × 10 ms
+	ran := false
+	if err := g.run(context.Background(), func() error { ran = true; return nil }); err != nil || !ran {
+		t.Fatalf("run = %v (ran %v): turned away although the queue moves every 10 ms", err, ran)
+	}
+}
