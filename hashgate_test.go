@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
+	neturl "net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -145,4 +149,31 @@ func TestHashGatePredictsFromThePaceHashesFinish(t *testing.T) {
 	if err := g.run(context.Background(), func() error { ran = true; return nil }); err != nil || !ran {
 		t.Fatalf("run = %v (ran %v): turned away although the queue moves every 10 ms", err, ran)
 	}
+}
+
+// A queue truly too long answers the login at once: 503 with Retry-After,
+// a page that says the same number of seconds, and nothing changed (still
+// anonymous, the attempt not counted against the person).
+func TestALoginPastTheQueueIsToldHowLongToWait(t *testing.T) {
+	forEachDB(t, func(t *testing.T, url string) {
+		s := startServer(t, url)
+		b := s.newBrowser(t)
+		s.app.hashes.waiting.Store(1000) // a thousand logins ahead
+		r := b.submit("/login", neturl.Values{"username": {"alice"}, "password": {"wonderland"}})
+		s.app.hashes.waiting.Store(0)
+		if r.Status != http.StatusServiceUnavailable {
+			t.Fatalf("login behind a queue of 1000: status %d, want 503", r.Status)
+		}
+		secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
+		if err != nil || time.Duration(secs)*time.Second <= s.app.hashes.refuseAt() {
+			t.Fatalf("Retry-After %q, want the predicted wait in seconds, past %v", r.Header.Get("Retry-After"), s.app.hashes.refuseAt())
+		}
+		if want := "try again in " + strconv.Itoa(secs) + " seconds"; !strings.Contains(r.Body, want) {
+			t.Errorf("the page does not say %q:\n%s", want, r.Body)
+		}
+		if st := b.apiState(); st.Session != nil && st.Session.Authenticated {
+			t.Error("the refused login logged the session in")
+		}
+		b.login("alice", "wonderland") // the queue gone, the same person gets in
+	})
 }
