@@ -68,6 +68,7 @@ type app struct {
 	labs    *labs.Store
 	sims    *simRegistry
 	baseURL atomic.Pointer[string] // where the server reaches itself, known after listen
+	csKey   atomic.Pointer[[]byte] // the client-side lab's signing key, once read (clientside.go)
 
 	// The names this server is reachable as (hosts.go), found once.
 	hostsOnce sync.Once

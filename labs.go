@@ -74,7 +74,8 @@ func (a *app) labShow(c *fiber.Ctx) error {
 		"Sum":             sum,
 		"Lab":             l,
 		"Mode":            string(mode),
-		"Other":           string(other(mode)),
+		"Modes":           modeBoxes(l, mode),
+		"CookieMode":      cookieMode(l, mode),
 		"Site":            "/lab/" + l.Slug + "/site?mode=" + string(mode),
 		"Base":            a.publicBase(c),
 		"Steps":           simSteps[l.Slug],
@@ -86,11 +87,38 @@ func (a *app) labShow(c *fiber.Ctx) error {
 	return a.render(c, fiber.StatusOK, "lab-"+l.Slug, "Lab: "+l.Title, data)
 }
 
-func other(m labs.Mode) labs.Mode {
-	if m == labs.Weak {
-		return labs.Defended
+// cookieMode is the mode a lab page's cookie commands use: the learner's,
+// or signed when the token design keeps no cookie to edit.
+func cookieMode(l labs.Lab, m labs.Mode) labs.Mode {
+	if l.TokenInPage(m) {
+		return labs.Signed
 	}
-	return labs.Weak
+	return m
+}
+
+// modeBox is one of a lab's modes as its page's header shows it.
+type modeBox struct {
+	Mode, Name, Says string
+	On               bool
+}
+
+func modeBoxes(l labs.Lab, on labs.Mode) []modeBox {
+	var out []modeBox
+	for _, m := range l.Modes() {
+		name := strings.ToUpper(string(m[:1])) + string(m[1:])
+		out = append(out, modeBox{Mode: string(m), Name: name, Says: l.ModeSays(m), On: m == on})
+	}
+	return out
+}
+
+// modeList names a lab's modes for an error message: "weak or defended".
+func modeList(l labs.Lab) string {
+	ms := l.Modes()
+	var names []string
+	for _, m := range ms[:len(ms)-1] {
+		names = append(names, string(m))
+	}
+	return strings.Join(names, ", ") + " or " + string(ms[len(ms)-1])
 }
 
 // labSetMode flips a lab between weak and defended. The switch belongs to
@@ -101,9 +129,9 @@ func (a *app) labSetMode(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	m, ok := labs.ParseMode(string(c.Request().PostArgs().Peek("mode")))
+	m, ok := l.ParseMode(string(c.Request().PostArgs().Peek("mode")))
 	if !ok {
-		return fiber.NewError(fiber.StatusBadRequest, "mode must be weak or defended. Nothing was changed.")
+		return fiber.NewError(fiber.StatusBadRequest, "mode must be one of "+modeList(l)+". Nothing was changed.")
 	}
 	err = a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
 		s.labModes[l.Slug] = string(m)

@@ -60,7 +60,8 @@ type simRun struct {
 	planted  string        // the ID the attacker holds or copied (full: it is a lab ID)
 	victimAt time.Time     // the victim's last request, for the expiry lab
 	base     string
-	used     time.Time // guarded by the registry's lock, for eviction
+	used     time.Time           // guarded by the registry's lock, for eviction
+	pending  []map[string]string // lab.attack details a step decided, to record (labs with several attacks)
 }
 
 // cookie returns the browser's lab cookie value ("" if none).
@@ -229,6 +230,7 @@ var simSteps = map[string][]simStep{
 			return nil
 		}},
 	},
+	slugs.ClientSide: csSimSteps,
 	slugs.Expiry: {
 		{"Victim logs in as alice; the attacker copies the cookie and waits", func(ctx context.Context, a *app, l labs.Lab, r *simRun, _ *fiber.Ctx) error {
 			if _, err := r.Victim.do(ctx, "GET", r.base, sitePath(l, "?mode="+string(r.Mode)), nil); err != nil {
@@ -342,6 +344,9 @@ func (a *app) labSim(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "This lab runs in your real browser, not in the simulator: follow the steps on its page.")
 	}
 	rs := state(c)
+	if l.TokenInPage(labMode(rs.sess, l.Slug)) {
+		return fiber.NewError(fiber.StatusConflict, "The token design runs in your real browser, not in the simulator: only a browser decides what a script can read. Follow the steps on the lab page. Nothing was changed.")
+	}
 	me := learnerOf(rs.sess)
 	what := string(c.Request().PostArgs().Peek("step"))
 	run := a.sims.get(me, l.Slug)
@@ -390,7 +395,13 @@ func (a *app) labSim(c *fiber.Ctx) error {
 		}
 		run.Done = i + 1
 	}
-	if run.Done == len(steps) && run.Outcome != "" {
+	for _, d := range run.pending {
+		if err := a.recordAttempt(c, d); err != nil {
+			return err
+		}
+	}
+	run.pending = nil
+	if !l.StateInCookie() && run.Done == len(steps) && run.Outcome != "" {
 		if err := a.recordAttempt(c, map[string]string{"lab": l.Slug, "mode": string(run.Mode), "outcome": run.Outcome, "via": "solo"}); err != nil {
 			return err
 		}
@@ -410,7 +421,21 @@ func (a *app) simViews(c *fiber.Ctx, l labs.Lab, r *simRun) ([]labView, *simSumm
 	var out []labView
 	for _, b := range append([]*simBrowser{r.Attacker, r.Victim}, r.Others...) {
 		v := labView{Who: b.Name, State: b.State, User: b.User, Requests: b.Requests, SetCookies: b.SetCookies, Changes: b.Changes}
-		if id := b.cookie(r.base, l); id != "" {
+		if id := b.cookie(r.base, l); id != "" && l.StateInCookie() {
+			v.Jar = append(v.Jar, jarCookie{Name: l.Cookie(), Prefix: ids.Prefix(id), Length: len(id)})
+			read, looked, row, err := a.csJudge(c.UserContext(), l, r.Mode, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			v.Decoded, v.RecordState = read.Payload, read.Verdict
+			v.NoRecord = "No server row: the whole session is this cookie, and the server looked nothing up."
+			if looked {
+				v.NoRecord = "The revocation list was asked about this token's ID: no row came back, so it is not revoked."
+			}
+			if row != nil {
+				v.Record = viewLabRecord(&labs.Session{Row: row})
+			}
+		} else if id != "" {
 			// The guessable-ids lab shows whole IDs: seeing them is the attack.
 			jc := jarCookie{Name: l.Cookie(), Prefix: ids.Prefix(id), Length: len(id)}
 			if l.Slug == slugs.GuessableIDs && len(id) <= 20 {
@@ -461,6 +486,8 @@ type labView struct {
 	RecordState string
 	Changes     []string
 	Previous    []string // what the POST before this page did
+	Decoded     string   // the client-side lab: the cookie's JSON as sent
+	NoRecord    string   // the client-side lab: why no record is shown
 }
 
 type jarCookie struct {

@@ -65,7 +65,8 @@ func labFromPath(c *fiber.Ctx) (labs.Lab, error) {
 // Without a session (curl, a simulated browser) a lab starts weak.
 func labMode(s *session, slug string) labs.Mode {
 	if s != nil {
-		if m, ok := labs.ParseMode(s.labModes[slug]); ok {
+		l, _ := labs.Find(slug)
+		if m, ok := l.ParseMode(s.labModes[slug]); ok {
 			return m
 		}
 	}
@@ -139,9 +140,10 @@ func (a *app) issueLab(c *fiber.Ctx, r *labReq, mode labs.Mode) error {
 // learner's switch.
 func newLabMode(c *fiber.Ctx, slug string) (labs.Mode, error) {
 	if q := c.Query("mode"); q != "" {
-		m, ok := labs.ParseMode(q)
+		l, _ := labs.Find(slug)
+		m, ok := l.ParseMode(q)
 		if !ok {
-			return "", fiber.NewError(fiber.StatusBadRequest, "mode must be weak or defended.")
+			return "", fiber.NewError(fiber.StatusBadRequest, "mode must be "+modeList(l)+".")
 		}
 		return m, nil
 	}

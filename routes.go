@@ -81,6 +81,15 @@ func (a *app) routes() {
 	labRecord := func(h fiber.Handler) []fiber.Handler {
 		return []fiber.Handler{a.withExistingSession, a.csrfProtect, h}
 	}
+	// The client-side lab's site reads no shop session at all: its handlers
+	// run without the session chain, so sessionid is neither read nor set.
+	f.Get("/lab/client-side/site", a.csHome)
+	f.Get("/lab/client-side/site/account", a.csAccount)
+	f.Post("/lab/client-side/site/login", a.csLogin)
+	f.Post("/lab/client-side/site/logout", a.csLogout)
+	f.Post("/lab/client-side/site/cart/add", a.csCartAdd)
+	f.Post("/lab/client-side/use", page(a.csUse)...)
+	f.Post("/lab/client-side/steal", page(a.csSteal)...)
 	f.Get("/lab", page(a.labIndex)...)
 	f.Get("/lab/:slug", page(a.labShow)...)
 	f.Post("/lab/:slug/mode", page(a.labSetMode)...)

@@ -113,6 +113,24 @@ func (tx *Tx) PutSetting(ctx context.Context, name, value string, at time.Time) 
 	return err
 }
 
+// SettingOnce stores value under name unless a value is there already, and
+// returns the one stored: instances racing to create a secret (the
+// client-side lab's signing key) all end up with the first one written.
+func (d *DB) SettingOnce(ctx context.Context, name, value string, at time.Time) (string, error) {
+	q := `INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`
+	if d.Dialect() == MariaDB {
+		q = `INSERT IGNORE INTO settings (name, value, updated_at) VALUES (?, ?, ?)`
+	}
+	if _, err := d.exec(ctx, d.W, q, name, value, at); err != nil {
+		return "", err
+	}
+	var got string
+	if err := d.get(ctx, d.W, &got, `SELECT value FROM settings WHERE name = ?`, name); err != nil {
+		return "", err
+	}
+	return got, nil
+}
+
 // DeleteSetting forgets one class setting (back to the flag's default).
 func (tx *Tx) DeleteSetting(ctx context.Context, name string) error {
 	_, err := tx.exec(ctx, `DELETE FROM settings WHERE name = ?`, name)

@@ -114,7 +114,9 @@ var rotatedAt = map[string]string{"login": "login", "signup": "sign-up", "passwo
 // Closed value sets shared by several kinds.
 var (
 	dialects = []string{"sqlite", "mariadb"}
-	modes    = []string{"weak", "defended"}
+	// modes: every lab's modes (weak and defended; the client-side lab's
+	// signed, revocation and token designs).
+	modes = []string{"weak", "defended", "signed", "revocation", "token"}
 	// labSlugs are the labs' public slugs, from the one list package labs
 	// is built from (labs/slugs needs only the standard library, so events
 	// stays free of labs' database code).
@@ -368,8 +370,10 @@ var table = [numKinds]Spec{
 		Trigger: true,
 	},
 	LabAttack: {
-		Name:   "lab.attack",
-		Fields: Fields{"lab": labSlugs, "mode": modes, "outcome": {"succeeded", "failed"}, "via": {"solo", "pair"}},
+		Name: "lab.attack",
+		// attack: which attack of a lab with several (the client-side lab:
+		// tamper with the value, replay it after logout, steal it by script).
+		Fields: Fields{"lab": labSlugs, "mode": modes, "outcome": {"succeeded", "failed"}, "via": {"solo", "pair"}, "attack": {"tamper", "replay", "steal"}},
 		Group:  GroupLab,
 		Tone:   Warn,
 		// An attack that failed is the defence working: good news.
@@ -380,6 +384,9 @@ var table = [numKinds]Spec{
 			return Warn
 		},
 		Say: func(d map[string]string) string {
+			if a := d["attack"]; a != "" {
+				return "Lab " + d["lab"] + " (" + d["mode"] + " mode, " + d["via"] + "): the " + a + " attack " + d["outcome"] + "."
+			}
 			return "Lab " + d["lab"] + " (" + d["mode"] + " mode, " + d["via"] + "): the attack " + d["outcome"] + "."
 		},
 		Trigger: true,

@@ -20,15 +20,47 @@ type Mode string
 const (
 	Weak     Mode = "weak"
 	Defended Mode = "defended"
+	// The client-side lab's designs, from weakest: the state in a signed
+	// cookie, the same with a server-side revocation list, and the signed
+	// value kept in the page (localStorage) and sent as a Bearer token.
+	Signed     Mode = "signed"
+	Revocation Mode = "revocation"
+	Token      Mode = "token"
 )
 
-// ParseMode accepts exactly "weak" or "defended".
-func ParseMode(s string) (Mode, bool) {
-	switch Mode(s) {
-	case Weak, Defended:
-		return Mode(s), true
+// AllModes is every mode any lab has (the event vocabulary's closed set).
+var AllModes = []Mode{Weak, Defended, Signed, Revocation, Token}
+
+// ParseMode accepts exactly "weak" or "defended", the two modes of every
+// lab but client-side (Lab.ParseMode knows each lab's own).
+func ParseMode(s string) (Mode, bool) { return Lab{}.ParseMode(s) }
+
+// Modes are the lab's modes, weakest first: weak and defended, except the
+// client-side lab's four designs.
+func (l Lab) Modes() []Mode {
+	if l.Slug == slugs.ClientSide {
+		return []Mode{Weak, Signed, Revocation, Token}
+	}
+	return []Mode{Weak, Defended}
+}
+
+// ParseMode accepts exactly one of the lab's modes.
+func (l Lab) ParseMode(s string) (Mode, bool) {
+	if m := Mode(s); slices.Contains(l.Modes(), m) {
+		return m, true
 	}
 	return "", false
+}
+
+// ModeSays is what the lab server does in mode m, for the page's boxes.
+func (l Lab) ModeSays(m Mode) string {
+	switch {
+	case m == Weak:
+		return l.Weak
+	case l.Slug == slugs.ClientSide:
+		return clientSideSays[m]
+	}
+	return l.Defence
 }
 
 // Lab describes one attack lab.
@@ -40,6 +72,13 @@ type Lab struct {
 	Weak    string // what the weak server does wrong
 	Defence string // what the defended server does instead
 	Lesson  string // the lesson slug whose steps use this lab ("" if none)
+}
+
+// clientSideSays describes the client-side lab's designs after weak.
+var clientSideSays = map[Mode]string{
+	Signed:     "signs the cookie with HMAC-SHA256 (as Django's signed_cookies backend does): an edited cookie is refused, but logout cannot end a copy, since the server keeps no record to end",
+	Revocation: "signs the cookie and, at logout, writes the token's ID to a server-side revocation list that every request checks: a replayed copy is refused, at the cost of a database read per request",
+	Token:      "keeps the same signed value in the page (localStorage) and sends it as Authorization: Bearer: any script on the page can read it, where an HttpOnly cookie was out of reach",
 }
 
 // Cookie is the lab's own cookie name: never "sessionid".
@@ -84,6 +123,10 @@ var about = map[string]Lab{
 		Summary: "Leave a lab session, come back later, and see whether the old ID still works.",
 		Weak:    "never expires a session on the server: an old ID works forever",
 		Defence: "ends a session after " + IdleTimeout.String() + " without a request (idle) or " + AbsoluteTimeout.String() + " after login (absolute)"},
+	slugs.ClientSide: {Title: "Sessions without a server record", Lesson: "sessions-without-a-record",
+		Summary: "The state lives in the cookie itself (user, cart, issued-at), not in a server row: edit it, replay it after logout, read it with a script.",
+		Weak:    "keeps the session in an unsigned base64 JSON cookie: edit it and you are bob, or the mug costs a cent",
+		Defence: "signs the cookie (an edit is refused) and keeps a revocation list on the server so that logout is real again"},
 }
 
 // catalog joins the list and the descriptions. A slug without a description,
@@ -154,6 +197,23 @@ func (l Lab) HTTPOnly(m Mode) bool { return !(l.Slug == slugs.CookieTheft && m =
 // requests (SameSite=None) rather than kept off their POSTs (SameSite=Lax):
 // only in the weak cross-site lab.
 func (l Lab) SameSiteNone(m Mode) bool { return l.Slug == slugs.CrossSite && m == Weak }
+
+// StateInCookie reports whether the lab keeps the whole session in the
+// value the browser holds, with no server row: the client-side lab, in
+// every mode. Its other rules are Lab methods below.
+func (l Lab) StateInCookie() bool { return l.Slug == slugs.ClientSide }
+
+// SignsState reports whether the client-side value carries an HMAC that the
+// server checks: every client-side design but weak.
+func (l Lab) SignsState(m Mode) bool { return l.StateInCookie() && m != Weak }
+
+// ChecksRevocation reports whether every request also asks the server's
+// revocation list about the token, so that logout ends copies too.
+func (l Lab) ChecksRevocation(m Mode) bool { return l.StateInCookie() && m == Revocation }
+
+// TokenInPage reports whether the value lives in localStorage and travels
+// as Authorization: Bearer instead of in the HttpOnly lab cookie.
+func (l Lab) TokenInPage(m Mode) bool { return l.StateInCookie() && m == Token }
 
 // CounterIDs reports whether the lab issues IDs from a counter instead of
 // 256 random bits: only the weak guessable-ids lab.

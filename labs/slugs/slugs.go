@@ -18,9 +18,10 @@ const (
 	CrossSite    = "cross-site"
 	GuessableIDs = "guessable-ids"
 	Expiry       = "expiry"
+	ClientSide   = "client-side"
 )
 
-var all = []string{Fixation, LogoutReplay, CookieTheft, CrossSite, GuessableIDs, Expiry}
+var all = []string{Fixation, LogoutReplay, CookieTheft, CrossSite, GuessableIDs, Expiry, ClientSide}
 
 // All returns every lab's slug in teaching order (lab 1 first). The slice
 // is the caller's to keep.
