@@ -365,3 +365,24 @@ func TestClientSideLabCookieSize(t *testing.T) {
 		}
 	})
 }
+
+// stealClientSideToken logs a page in on the token server and posts its
+// token to the lab's attacker log as the injected script does, with b's
+// shop session and token (the lessons' walk).
+func stealClientSideToken(t testing.TB, s *testServer, b *browser) response {
+	t.Helper()
+	page := s.newBrowser(t)
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/lab/client-side/site/login?mode=token", strings.NewReader("username=alice&password=wonderland"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	r := page.do(req)
+	var got struct{ Token string }
+	if err := json.Unmarshal([]byte(r.Body), &got); err != nil || got.Token == "" {
+		t.Fatalf("token login: %d %s", r.Status, r.Body)
+	}
+	st := b.post("/lab/client-side/steal", url.Values{"token": {got.Token}, "cookies": {""}, "csrf_token": {b.csrf("/lab/client-side")}})
+	if st.Status != http.StatusOK || !strings.Contains(st.Body, `"outcome":"succeeded"`) {
+		t.Fatalf("steal: %d %s", st.Status, st.Body)
+	}
+	return st
+}

@@ -395,10 +395,8 @@ func (a *app) labSim(c *fiber.Ctx) error {
 		}
 		run.Done = i + 1
 	}
-	for _, d := range run.pending {
-		if err := a.recordAttempt(c, d); err != nil {
-			return err
-		}
+	if err := a.recordAttempt(c, run.pending...); err != nil {
+		return err
 	}
 	run.pending = nil
 	if !l.StateInCookie() && run.Done == len(steps) && run.Outcome != "" {

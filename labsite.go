@@ -323,19 +323,22 @@ func (a *app) attemptOutcome(me string, r *labReq, pasted bool) (outcome, via st
 	return "", ""
 }
 
-// recordAttempt saves a lab.attack event in the request's own shop session
-// (and the lesson steps it completes). The session's last_seen_at and
-// expires_at stay as they were: an attack's outcome is not the learner's
-// activity, and must never keep a session alive.
-func (a *app) recordAttempt(c *fiber.Ctx, detail map[string]string) error {
+// recordAttempt saves lab.attack events in the request's own shop session
+// (and the lesson steps they complete), in one change: a lesson ticks at
+// most one step for them, as for any one request. The session's
+// last_seen_at and expires_at stay as they were: an attack's outcome is not
+// the learner's activity, and must never keep a session alive.
+func (a *app) recordAttempt(c *fiber.Ctx, details ...map[string]string) error {
 	rs := state(c)
-	if rs.sess == nil {
+	if rs.sess == nil || len(details) == 0 {
 		return nil
 	}
 	rs.keepTimes = true
 	defer func() { rs.keepTimes = false }()
 	err := a.change(c, func(context.Context, *db.Tx, *session) error {
-		rs.record(events.LabAttack, detail)
+		for _, d := range details {
+			rs.record(events.LabAttack, d)
+		}
 		return nil
 	})
 	if err != nil {

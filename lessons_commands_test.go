@@ -114,12 +114,33 @@ var commandOutcome = map[string]func(t *testing.T, dir, out string){
 			t.Errorf("the logout's Set-Cookie should have emptied jar.txt; it holds %s…:\n%s", ids.Prefix(id), out)
 		}
 	},
+	// Lesson 12: the edit works on weak and is refused signed; a copy
+	// replayed after logout works signed and is refused with revocation.
+	"sessions-without-a-record/tamper-weak":       lastLine("200"),
+	"sessions-without-a-record/tamper-signed":     lastLine("X-Lab-State: bad-signature"),
+	"sessions-without-a-record/replay-signed":     lastLine("200"),
+	"sessions-without-a-record/replay-revocation": lastLine("401"),
+	"sessions-without-a-record/token-steal": func(t *testing.T, dir, out string) {
+		if !strings.Contains(out, `"user":"alice"`) || !strings.Contains(out, `"verdict":"accepted"`) {
+			t.Errorf("the Bearer token should open alice's account:\n%s", out)
+		}
+	},
 	"session-fixation/see-rotation": func(t *testing.T, dir, out string) {
 		lines := regexp.MustCompile(`(?m)\tsessionid\t(\S+)$`).FindAllStringSubmatch(out, -1)
 		if len(lines) != 2 || lines[0][1] == lines[1][1] {
 			t.Errorf("the two greps should show the ID before and after login, different:\n%s", out)
 		}
 	},
+}
+
+// lastLine checks the commands' last line of output.
+func lastLine(want string) func(t *testing.T, dir, out string) {
+	return func(t *testing.T, dir, out string) {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if got := strings.TrimSpace(lines[len(lines)-1]); got != want {
+			t.Errorf("the last line should be %q:\n%s", want, out)
+		}
+	}
 }
 
 // ownJar are steps whose promise must hold from their own commands alone,

@@ -236,6 +236,29 @@ var curriculumWalk = map[string]stepWalk{
 	}},
 	"beyond-one-machine/shop-there": {do: (*walker).addToCart},
 	"beyond-one-machine/back-again": {do: func(w *walker) { w.switchTo(w.srv); w.b.get("/cart") }},
+
+	"sessions-without-a-record/open":              visit("/lessons/sessions-without-a-record"),
+	"sessions-without-a-record/tamper-weak":       {do: func(w *walker) { w.b.setLabMode("client-side", "weak"); w.b.simulate("client-side", "all", nil) }},
+	"sessions-without-a-record/tamper-signed":     {do: func(w *walker) { w.b.setLabMode("client-side", "signed"); w.b.simulate("client-side", "all", nil) }},
+	"sessions-without-a-record/replay-signed":     {do: func(w *walker) { w.b.simulate("client-side", "all", nil) }},
+	"sessions-without-a-record/replay-revocation": {do: func(w *walker) { w.b.setLabMode("client-side", "revocation"); w.b.simulate("client-side", "all", nil) }},
+	"sessions-without-a-record/shop-replay": {observe: func(w *walker) string {
+		other := w.srv.newBrowser(w.t)
+		other.login(w.account())
+		old := other.sessionID()
+		other.submit("/logout", nil)
+		other.setSessionID(old)
+		if r := other.get("/account"); r.Status != http.StatusSeeOther {
+			w.t.Fatalf("the shop's cookie replayed after logout: /account = %d", r.Status)
+		}
+		return old[:6]
+	}},
+	// The injected script needs a real browser (clientside_browser_test.go);
+	// here its endpoint gets what the script sends.
+	"sessions-without-a-record/token-steal": {do: func(w *walker) {
+		w.b.setLabMode("client-side", "token")
+		stealClientSideToken(w.t, w.srv, w.b)
+	}},
 }
 
 // walkedElsewhere names lessons whose walk needs more than one database or
