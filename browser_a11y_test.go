@@ -146,7 +146,7 @@ func TestBrowserAccessibilityOfLabPages(t *testing.T) {
 	for _, l := range labs.All {
 		paths = append(paths, "/lab/"+l.Slug)
 	}
-	paths = append(paths, "/lab/fixation/site", "/lab/cookie-theft/site")
+	paths = append(paths, "/lab/fixation/site", "/lab/cookie-theft/site", "/lab/client-side/site?mode=weak", "/lab/client-side/site?mode=token")
 	for _, width := range []int64{1280, 390} {
 		browserViewport(t, ctx, width, 900)
 		suffix := map[bool]string{true: "wide", false: "narrow"}[width == 1280]

@@ -98,8 +98,11 @@ func TestBrowserClientSideLabScriptReadsTheTokenNotTheHttpOnlyCookie(t *testing.
 	browserDo(t, ctx, chromedp.SendKeys(chromedp.CSS(`#cs-login input[name="password"]`), "wonderland"))
 	browserClickAndWait(t, ctx, `#cs-login button`)
 	lab := csLabCookie(t, ctx, srv.URL)
-	if lab == nil || !lab.HTTPOnly || lab.Path != "/lab" || !strings.Contains(lab.Value, ".") {
-		t.Fatalf("signed: the lab cookie in Chromium: %+v", lab)
+	if lab == nil {
+		t.Fatal("signed: Chromium holds no lab cookie after the login")
+	}
+	if !lab.HTTPOnly || lab.Path != "/lab" || !strings.Contains(lab.Value, ".") {
+		t.Errorf("signed: the lab cookie in Chromium: HttpOnly=%v Path=%s signed=%v, want HttpOnly, /lab, signed", lab.HTTPOnly, lab.Path, strings.Contains(lab.Value, "."))
 	}
 	if dc := browserEval[string](t, ctx, `document.cookie`); strings.Contains(dc, csCookie) || strings.Contains(dc, "sessionid") {
 		t.Errorf("signed: document.cookie = %q shows an HttpOnly cookie", dc)
