@@ -503,6 +503,14 @@ var browserWalk = map[string]func(o *observer, e *walkEnv){
 		o.submit("add to cart on the second instance", `form[action="/cart/add"]`, nil, "")
 	},
 	"beyond-one-machine/back-again": func(o *observer, e *walkEnv) { o.visit(e.base() + "/cart") },
+
+	"sessions-without-a-record/open":              func(o *observer, e *walkEnv) { o.visit(e.base() + "/lessons/sessions-without-a-record") },
+	"sessions-without-a-record/tamper-weak":       func(o *observer, e *walkEnv) { e.simulate(o, "client-side", "weak") },
+	"sessions-without-a-record/tamper-signed":     func(o *observer, e *walkEnv) { e.simulate(o, "client-side", "signed") },
+	"sessions-without-a-record/replay-signed":     func(o *observer, e *walkEnv) { e.simulate(o, "client-side", "signed") },
+	"sessions-without-a-record/replay-revocation": func(o *observer, e *walkEnv) { e.simulate(o, "client-side", "revocation") },
+	"sessions-without-a-record/shop-replay":       nil, // curl with a copied jar
+	"sessions-without-a-record/token-steal":       nil, // the lab page's script (clientside_browser_test.go)
 }
 
 // walkEnv is what the browser walk needs besides the tab.
@@ -556,7 +564,7 @@ func walkLogout(o *observer, e *walkEnv) {
 func (e *walkEnv) simulate(o *observer, lab, mode string) {
 	o.visit(e.base() + "/lab/" + lab)
 	if on, _ := chromedp.Run(o.ctx, chromedp.Evaluate[bool](`!!document.querySelector(".lab-mode-`+mode+`.is-on")`)); !on {
-		o.submit("switch the lab to "+mode, `form.lab-switch`, nil, "")
+		o.submit("switch the lab to "+mode, `form.lab-switch`, nil, `button[value="`+mode+`"]`)
 	}
 	o.submit("run the "+mode+" attack", `form[action="/lab/`+lab+`/sim"]`, nil, `button[value="all"]`)
 }
