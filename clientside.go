@@ -174,7 +174,12 @@ func (a *app) csUse(c *fiber.Ctx) error {
 			outcome = "succeeded"
 		}
 	}
-	if err := a.recordAttempt(c, map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": "solo", "attack": attack}); err != nil {
+	// Whose value it was is the learner's word: the value carries no owner.
+	via := "solo"
+	if string(args.Peek("from")) == "partner" {
+		via = "pair"
+	}
+	if err := a.recordAttempt(c, map[string]string{"lab": l.Slug, "mode": string(mode), "outcome": outcome, "via": via, "attack": attack}); err != nil {
 		return err
 	}
 	if l.TokenInPage(mode) {

@@ -142,13 +142,13 @@ func TestClientSideLabReplayAfterLogout(t *testing.T) {
 			// The same replay by hand, recorded.
 			b.get("/")
 			b.setLabMode("client-side", tc.mode)
-			use := b.post("/lab/client-side/use", url.Values{"attack": {"replay"}, "value": {csCookie + "=" + copied}, "csrf_token": {b.csrf("/lab/client-side")}})
+			use := b.post("/lab/client-side/use", url.Values{"attack": {"replay"}, "from": {"partner"}, "value": {csCookie + "=" + copied}, "csrf_token": {b.csrf("/lab/client-side")}})
 			if use.Status != http.StatusSeeOther {
 				t.Fatalf("%s: use: %d\n%s", tc.mode, use.Status, use.Body)
 			}
 			want := map[bool]string{true: "succeeded", false: "failed"}[tc.ok]
-			if !hasEvent(labEvents(t, s, "lab.attack"), map[string]string{"lab": "client-side", "mode": tc.mode, "attack": "replay", "outcome": want}) {
-				t.Errorf("%s: no lab.attack replay %s", tc.mode, want)
+			if !hasEvent(labEvents(t, s, "lab.attack"), map[string]string{"lab": "client-side", "mode": tc.mode, "attack": "replay", "outcome": want, "via": "pair"}) {
+				t.Errorf("%s: no pair lab.attack replay %s", tc.mode, want)
 			}
 		}
 		// The shop, replayed the same way, refuses: its logout deleted the row.

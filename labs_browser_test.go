@@ -170,7 +170,7 @@ func TestBrowserEveryLabPageRendersAfterARun(t *testing.T) {
 	defer cancel()
 	browserGo(t, ctx, srv.URL+"/lab")
 	saveScreenshot(t, ctx, "lab-index")
-	for _, slug := range []string{"fixation", "logout-replay", "guessable-ids", "expiry"} {
+	for _, slug := range []string{"fixation", "logout-replay", "guessable-ids", "expiry", "client-side"} {
 		browserGo(t, ctx, srv.URL+"/lab/"+slug)
 		if slug == "expiry" {
 			browserClickAndWait(t, ctx, `.lab-steps li:first-child button`)
