@@ -386,3 +386,25 @@ func stealClientSideToken(t testing.TB, s *testServer, b *browser) response {
 	}
 	return st
 }
+
+// Two instances on one database sign with one key and read one revocation
+// list (lesson 11's trade-off, lesson 12's quiz): a value one issued opens
+// the account on the other, and a logout on one is refused on the other.
+func TestClientSideLabTwoInstancesShareTheKeyAndTheList(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		left := startServer(t, dbURL)
+		right := startServer(t, dbURL, withInstance("right"))
+		for _, mode := range []string{"signed", "revocation"} {
+			b := left.newBrowser(t)
+			v := csLogin(t, b, mode, "alice", "wonderland")
+			if r := csAccountWith(right, t, mode, v); r.Header.Get("X-Lab-User") != "alice" {
+				t.Errorf("%s: a value issued by one instance, on the other: %d %s", mode, r.Status, r.Header.Get("X-Lab-State"))
+			}
+			b.post("/lab/client-side/site/logout?mode="+mode, nil)
+			want := map[string]string{"signed": "alice", "revocation": ""}[mode]
+			if r := csAccountWith(right, t, mode, v); r.Header.Get("X-Lab-User") != want {
+				t.Errorf("%s: replayed on the other instance after logout: user %q (%s), want %q", mode, r.Header.Get("X-Lab-User"), r.Header.Get("X-Lab-State"), want)
+			}
+		}
+	})
+}
