@@ -54,6 +54,16 @@ func csLabCookie(t *testing.T, ctx context.Context, base string) *network.Cookie
 	return nil
 }
 
+// csInjectedScript lets the lab page's injected script run and returns
+// the outcome and what the script says it saw.
+func csInjectedScript(t *testing.T, ctx context.Context, base string) (outcome, saw string) {
+	t.Helper()
+	browserGo(t, ctx, base+"/lab/client-side")
+	browserDo(t, ctx, chromedp.Click(chromedp.CSS(`#steal-run`), chromedp.NodeVisible))
+	outcome = waitOutcome(t, ctx, "#steal-outcome")
+	return outcome, browserEval[string](t, ctx, `document.getElementById("steal-saw").textContent`)
+}
+
 func TestBrowserClientSideLabScriptReadsTheTokenNotTheHttpOnlyCookie(t *testing.T) {
 	srv := startServer(t, freshDatabase(t, db.SQLite))
 	axe := readAxe(t)
@@ -80,14 +90,8 @@ func TestBrowserClientSideLabScriptReadsTheTokenNotTheHttpOnlyCookie(t *testing.
 	}
 
 	// The injected script, on another page of the origin, reads it.
-	browserGo(t, ctx, srv.URL+"/lab/client-side")
-	browserDo(t, ctx, chromedp.Click(chromedp.CSS(`#steal-run`), chromedp.NodeVisible))
-	if got := waitOutcome(t, ctx, "#steal-outcome"); got != "succeeded" {
-		t.Errorf("token: the injected script's theft %s, want succeeded", got)
-	}
-	saw := browserEval[string](t, ctx, `document.getElementById("steal-saw").textContent`)
-	if !strings.Contains(saw, token[:24]) {
-		t.Errorf("token: the script should have read the token from localStorage; it saw %q", saw)
+	if got, saw := csInjectedScript(t, ctx, srv.URL); got != "succeeded" || !strings.Contains(saw, token[:24]) {
+		t.Errorf("token: the injected script's theft %s; it should have read the token from localStorage, it saw %q", got, saw)
 	}
 	saveScreenshot(t, ctx, "lab-client-side-steal-token")
 
@@ -114,14 +118,8 @@ func TestBrowserClientSideLabScriptReadsTheTokenNotTheHttpOnlyCookie(t *testing.
 	for _, v := range axeCheck(t, ctx, axe) {
 		t.Errorf("site (signed): %s", v)
 	}
-	browserGo(t, ctx, srv.URL+"/lab/client-side")
-	browserDo(t, ctx, chromedp.Click(chromedp.CSS(`#steal-run`), chromedp.NodeVisible))
-	if got := waitOutcome(t, ctx, "#steal-outcome"); got != "failed" {
-		t.Errorf("signed: the injected script's theft %s, want failed", got)
-	}
-	saw = browserEval[string](t, ctx, `document.getElementById("steal-saw").textContent`)
-	if strings.Contains(saw, lab.Value[:16]) || !strings.Contains(saw, "(nothing)") {
-		t.Errorf("signed: the script saw %q", saw)
+	if got, saw := csInjectedScript(t, ctx, srv.URL); got != "failed" || strings.Contains(saw, lab.Value[:16]) || !strings.Contains(saw, "(nothing)") {
+		t.Errorf("signed: the injected script's theft %s (want failed); it saw %q", got, saw)
 	}
 	saveScreenshot(t, ctx, "lab-client-side-steal-signed")
 	for _, v := range axeCheck(t, ctx, axe) {
