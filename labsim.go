@@ -449,6 +449,9 @@ func (a *app) simViews(c *fiber.Ctx, l labs.Lab, r *simRun) ([]labView, *simSumm
 				v.Record = viewLabRecord(sess)
 			}
 		}
+		if id := b.cookie(r.base, l); id == "" && l.StateInCookie() {
+			v.NoRecord = "No lab cookie, so nothing to read, and no server row either: the server keeps none."
+		}
 		if b == r.Attacker {
 			v.Role = "attacker"
 		} else if b == r.Victim {

@@ -94,6 +94,8 @@ func TestCheckRefusesUndeclaredKeysAndImpossibleValues(t *testing.T) {
 		{SessionCreated, map[string]string{"reason": "none", "sku": "1"}, `has no detail "sku"`},
 		{SessionCreated, map[string]string{"reason": "bored"}, `reason="bored" is not one of none, unknown`},
 		{LabAttack, map[string]string{"lab": "teleport"}, `lab="teleport"`},
+		{LabAttack, map[string]string{"lab": "client-side", "mode": "token", "attack": "steal"}, ""},
+		{LabAttack, map[string]string{"lab": "client-side", "attack": "guess"}, `attack="guess"`},
 	} {
 		err := tc.kind.Check(tc.detail)
 		switch {
@@ -119,6 +121,7 @@ func TestDescribeReadsTheDetail(t *testing.T) {
 		{SessionRefused, map[string]string{"reason": "unknown", "prefix": "abc"}, "Forged or stale ID refused (abc…): no live session has it, so it was not adopted.", Warn},
 		{LabAttack, map[string]string{"lab": "fixation", "mode": "weak", "outcome": "succeeded", "via": "solo"}, "Lab fixation (weak mode, solo): the attack succeeded.", Warn},
 		{LabAttack, map[string]string{"lab": "fixation", "mode": "defended", "outcome": "failed", "via": "solo"}, "Lab fixation (defended mode, solo): the attack failed.", Good},
+		{LabAttack, map[string]string{"lab": "client-side", "mode": "revocation", "outcome": "failed", "via": "pair", "attack": "replay"}, "Lab client-side (revocation mode, pair): the replay attack failed.", Good},
 		{DBCopied, map[string]string{"from": "sqlite", "to": "mariadb", "key": "k"}, "Your session moved with db copy from SQLite to MariaDB: its key started k… in SQLite, and this server found the same key, k…, in MariaDB. Same row, same ID: you did not have to log in again.", Good},
 		{CartRemoved, map[string]string{"name": "Mug", "where": "kept in the session record"}, "Cart changed: removed Mug (kept in the session record).", Gone},
 	} {

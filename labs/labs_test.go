@@ -37,6 +37,56 @@ func TestParseModeAcceptsOnlyWeakAndDefended(t *testing.T) {
 	}
 }
 
+// Each lab accepts only its own modes: the client-side lab its four designs.
+func TestLabParseModeKnowsEachLabsModes(t *testing.T) {
+	cs, _ := Find("client-side")
+	fix, _ := Find("fixation")
+	for _, tc := range []struct {
+		l    Lab
+		in   string
+		want bool
+	}{{cs, "signed", true}, {cs, "revocation", true}, {cs, "token", true}, {cs, "weak", true}, {cs, "defended", false},
+		{fix, "defended", true}, {fix, "signed", false}, {fix, "token", false}} {
+		if _, ok := tc.l.ParseMode(tc.in); ok != tc.want {
+			t.Errorf("%s.ParseMode(%q) ok = %v, want %v", tc.l.Slug, tc.in, ok, tc.want)
+		}
+	}
+}
+
+// ReadState: weak believes any payload that decodes; the signed designs
+// refuse an edit, a missing signature, another design's signature and an
+// expired issued-at.
+func TestClientSideReadState(t *testing.T) {
+	l, _ := Find("client-side")
+	key, now := []byte("k"), time.Unix(1_800_000_000, 0)
+	st := State{User: "alice", IssuedAt: now.Unix(), ID: "j"}
+	signed, _ := l.EncodeState(st, Signed, key)
+	weak, _ := l.EncodeState(st, Weak, key)
+	payload, sig, _ := strings.Cut(signed, ".")
+	edited, _ := l.EncodeState(State{User: "bob", IssuedAt: now.Unix(), ID: "j"}, Weak, key)
+	old, _ := l.EncodeState(State{User: "alice", IssuedAt: now.Add(-3 * time.Hour).Unix(), ID: "j"}, Signed, key)
+	revSigned, _ := l.EncodeState(st, Revocation, key)
+	for _, tc := range []struct {
+		name, v string
+		m       Mode
+		want    string
+	}{
+		{"weak own", weak, Weak, VerdictOK},
+		{"weak edited", edited, Weak, VerdictOK},
+		{"signed own", signed, Signed, VerdictOK},
+		{"signed edited", edited + "." + sig, Signed, VerdictBadSig},
+		{"signed without signature", payload, Signed, VerdictUnsigned},
+		{"another design's signature", revSigned, Signed, VerdictBadSig},
+		{"signed, too old", old, Signed, VerdictExpired},
+		{"garbage", "%%%", Signed, VerdictMalformed},
+		{"oversized", strings.Repeat("A", MaxValue+1), Weak, VerdictMalformed},
+	} {
+		if got := l.ReadState(tc.v, tc.m, key, now).Verdict; got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestValidIDRefusesWhatNoLabIssues(t *testing.T) {
 	for in, ok := range map[string]bool{ids.New(): true, "58492005": true, "": false, strings.Repeat("a", 65): false, "<script>": false, "a b": false, "a;b": false} {
 		if ValidID(in) != ok {
