@@ -408,3 +408,32 @@ func TestClientSideLabTwoInstancesShareTheKeyAndTheList(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkClientSideLabAccount is one request to the lab's account page
+// (JSON, so the page's rendering is out of it) in each design, on each
+// database: what checking a signature costs next to believing a payload,
+// and what the revocation list's read on every request adds. Compare the
+// modes as ratios on one machine, not the absolute times.
+func BenchmarkClientSideLabAccount(b *testing.B) {
+	for _, dialect := range []string{"sqlite", "mariadb"} {
+		b.Run(dialect, func(b *testing.B) {
+			s := startServer(b, freshDatabase(b, dialect))
+			for _, mode := range []string{"weak", "signed", "revocation"} {
+				br := s.newBrowser(b)
+				if r := br.post("/lab/client-side/site/login?mode="+mode, url.Values{"username": {"alice"}, "password": {"wonderland"}}); r.Status != http.StatusSeeOther {
+					b.Fatalf("%s: login %d", mode, r.Status)
+				}
+				b.Run(mode, func(b *testing.B) {
+					for b.Loop() {
+						// A request each time: the jar adds its Cookie header to the one it sends.
+						req, _ := http.NewRequest(http.MethodGet, s.URL+"/lab/client-side/site/account?mode="+mode, nil)
+						req.Header.Set("Accept", "application/json")
+						if r := br.do(req); r.Status != http.StatusOK {
+							b.Fatalf("%s: account %d", mode, r.Status)
+						}
+					}
+				})
+			}
+		})
+	}
+}
