@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sessionlab/ids"
+	"sessionlab/lessons"
 )
 
 // Every command a lesson shows is run: each lesson page is rendered for a
@@ -47,10 +48,11 @@ func terminalBlocks(page string) map[string]string {
 // tokenGrabRe is a line that fetches a CSRF token into $TOKEN.
 var tokenGrabRe = regexp.MustCompile(`(?m)^TOKEN=\$\(.*\)$`)
 
-// runTerminal runs one step's commands with bash in dir. After each token
-// grab it checks that exactly one token was found: an empty or multi-line
-// $TOKEN is the grab failing, whatever curl's exit status says next.
-func runTerminal(t *testing.T, dir, script string) (string, error) {
+// runTerminal runs one step's commands with bash in dir, with stdin what
+// the learner types at its prompts (their username and password). After
+// each token grab it checks that exactly one token was found: an empty or
+// multi-line $TOKEN is the grab failing, whatever curl's exit status says next.
+func runTerminal(t *testing.T, dir, script, stdin string) (string, error) {
 	t.Helper()
 	script = tokenGrabRe.ReplaceAllStringFunc(script, func(line string) string {
 		return line + "\n[[ $TOKEN =~ ^[A-Za-z0-9_-]+$ ]] || { echo \"token grab found: [$TOKEN]\"; exit 97; }"
@@ -59,6 +61,7 @@ func runTerminal(t *testing.T, dir, script string) (string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-e", "-c", script)
 	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "LC_ALL=C"}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -147,9 +150,69 @@ func lastLine(want string) func(t *testing.T, dir, out string) {
 // in a folder without a jar: a learner may start the terminal there.
 var ownJar = map[string]bool{"http-forgets/jar": true}
 
-// TestEveryLessonCommandRuns renders each lesson for one learner, runs every
-// terminal block's commands in lesson order in one folder, and checks each
-// exits 0, gets no refused or failed answer, and does what the text says.
+// terminalTicks are the steps whose evidence is terminal work: once the
+// lesson's first block has linked the jar, the step's own commands tick it
+// for the browser's learner. Every other step is done as the learner does
+// it in the browser (curriculumWalk), so the lesson keeps its order.
+var terminalTicks = map[string]bool{
+	"http-forgets/visit-cart":       true,
+	"the-cookie/sent-back":          true,
+	"the-session-record/add":        true,
+	"the-session-record/change":     true,
+	"the-session-record/remove":     true,
+	"logging-in/anonymous-cart":     true,
+	"logging-in/wrong-password":     true,
+	"logging-in/log-in":             true,
+	"logging-in/merged":             true,
+	"come-back-later/log-in":        true,
+	"come-back-later/note":          true,
+	"come-back-later/save-cart":     true,
+	"come-back-later/log-out":       true,
+	"come-back-later/back-again":    true,
+	"logging-out/account":           true,
+	"logging-out/browser-logout":    true,
+	"session-fixation/see-rotation": true,
+	"beyond-one-machine/shop-there": true,
+}
+
+// setCookieIDRe is the start of an ID in a Set-Cookie line curl printed.
+var setCookieIDRe = regexp.MustCompile(`(?im)^set-cookie: sessionid=([A-Za-z0-9_-]{6})`)
+
+// typedFromTerminal: observe steps whose value the learner reads off the
+// terminal (its output, its jar), as the lesson tells them to.
+var typedFromTerminal = map[string]func(t *testing.T, dir, out string) string{
+	"http-forgets/strangers": func(t *testing.T, dir, out string) string {
+		ms := setCookieIDRe.FindAllStringSubmatch(out, -1)
+		if len(ms) != 2 {
+			t.Fatalf("the two runs should print two Set-Cookie lines:\n%s", out)
+		}
+		return ms[0][1] + " " + ms[1][1]
+	},
+	"http-forgets/jar":          jarPrefix("jar.txt"),
+	"logging-out/second-device": jarPrefix("jar.txt"),
+	"logging-out/curl-logout":   jarPrefix("old-jar.txt"),
+	"logging-out/replay":        jarPrefix("old-jar.txt"),
+}
+
+func jarPrefix(file string) func(t *testing.T, dir, out string) string {
+	return func(t *testing.T, dir, out string) string {
+		id := jarSession(t, filepath.Join(dir, file))
+		if id == "" {
+			t.Fatalf("%s holds no sessionid:\n%s", file, out)
+		}
+		return id[:6]
+	}
+}
+
+// TestEveryLessonCommandRuns walks the curriculum as one learner with a
+// browser and a terminal: each lesson page is rendered for the learner,
+// every terminal block's commands run in lesson order in one folder, and
+// each must exit 0, get no refused or failed answer, and do what the text
+// says. Each lesson's first block links the jar with the page's one-time
+// code; after that, every step whose evidence is terminal work must tick
+// for the browser's learner, read from lesson_progress, not through the
+// app. The learner's own account (signed up in the browser at lesson 4) is
+// what the terminal logs in to: the commands ask for it, and get it on stdin.
 func TestEveryLessonCommandRuns(t *testing.T) {
 	for _, tool := range []string{"bash", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -161,47 +224,76 @@ func TestEveryLessonCommandRuns(t *testing.T) {
 	}
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		srv := startServer(t, dbURL)
-		b := srv.newBrowser(t)
-		b.get("/")
+		w := &walker{t: t, root: t, dbURL: dbURL, srv: srv, b: srv.newBrowser(t), user: "termlearner", pass: "termlearner-pw"}
+		w.b.get("/")
 		dir := t.TempDir()
+		typed := w.user + "\n" + w.pass + "\n"
 		ran := map[string]bool{}
 		for _, l := range srv.app.lessons.Lessons() {
 			if l.Slug == "logging-in" {
-				// From lesson 4 the learner's browser is logged in too, so
-				// the account has several sessions (and its page several forms).
-				b.login("alice", "wonderland")
+				// From lesson 4 the learner has an account of their own,
+				// signed up in the browser, which stays logged in.
+				if r := w.b.signup(w.user, w.pass); r.Status != http.StatusSeeOther {
+					t.Fatalf("sign up: %d", r.Status)
+				}
 			}
-			page := b.get("/lessons/" + l.Slug)
+			page := w.b.get("/lessons/" + l.Slug)
 			if page.Status != http.StatusOK {
 				t.Fatalf("lesson %s: %d", l.Slug, page.Status)
 			}
+			learner, _, _ := sessionRow(t, w.srv, w.b)
 			blocks := terminalBlocks(page.Body)
 			for _, st := range l.Steps {
 				key := l.Slug + "/" + st.ID
 				script, ok := blocks[st.ID]
-				if !ok {
-					if len(st.Curl) > 0 {
-						t.Fatalf("%s: the step has commands but the page shows no terminal block", key)
+				if !ok && len(st.Curl) > 0 {
+					t.Fatalf("%s: the step has commands but the page shows no terminal block", key)
+				}
+				var out string
+				if ok {
+					if l.Slug == "beyond-one-machine" {
+						startSecondInstance(t, w.srv, dbURL, script)
+					}
+					if ownJar[key] {
+						os.Remove(filepath.Join(dir, "jar.txt"))
+					}
+					if terminalTicks[key] && ticked(t, w.srv, learner, l.Slug, st.ID) {
+						t.Fatalf("%s was done before its commands ran", key)
+					}
+					var err error
+					out, err = runTerminal(t, dir, script, typed)
+					if err != nil {
+						t.Fatalf("%s: the commands failed (%v):\n%s\noutput:\n%s", key, err, script, out)
+					}
+					if m := refusedRe.FindString(out); m != "" {
+						t.Fatalf("%s: a command got %q:\n%s\noutput:\n%s", key, m, script, out)
+					}
+					if strings.Contains(script, "/lessons/link") && !strings.Contains(out, "Linked: this terminal's session") {
+						t.Fatalf("%s: the link command did not link:\n%s", key, out)
+					}
+					if check := commandOutcome[key]; check != nil {
+						check(t, dir, out)
+					}
+					ran[key] = true
+				}
+				if terminalTicks[key] {
+					if !ticked(t, w.srv, learner, l.Slug, st.ID) {
+						t.Fatalf("%s: the linked terminal's commands did not tick the step for the browser's learner:\n%s\noutput:\n%s", key, script, out)
 					}
 					continue
 				}
-				if l.Slug == "beyond-one-machine" {
-					startSecondInstance(t, srv, dbURL, script)
+				if _, ok := walkedElsewhere[l.Slug]; ok || ticked(t, w.srv, learner, l.Slug, st.ID) {
+					continue
 				}
-				if ownJar[key] {
-					os.Remove(filepath.Join(dir, "jar.txt"))
+				walkStep(w, l, st, func() string {
+					if read := typedFromTerminal[key]; read != nil {
+						return read(t, dir, out)
+					}
+					return ""
+				})
+				if !ticked(t, w.srv, learner, l.Slug, st.ID) {
+					t.Fatalf("%s: the browser's action did not tick it", key)
 				}
-				out, err := runTerminal(t, dir, script)
-				if err != nil {
-					t.Fatalf("%s: the commands failed (%v):\n%s\noutput:\n%s", key, err, script, out)
-				}
-				if m := refusedRe.FindString(out); m != "" {
-					t.Fatalf("%s: a command got %q:\n%s\noutput:\n%s", key, m, script, out)
-				}
-				if check := commandOutcome[key]; check != nil {
-					check(t, dir, out)
-				}
-				ran[key] = true
 			}
 		}
 		for key := range commandOutcome {
@@ -209,7 +301,37 @@ func TestEveryLessonCommandRuns(t *testing.T) {
 				t.Errorf("%s has an outcome check but no commands ran for it", key)
 			}
 		}
+		for key := range terminalTicks {
+			if !ran[key] {
+				t.Errorf("%s should tick from its commands, but none ran", key)
+			}
+		}
 	})
+}
+
+// walkStep does one step in the browser as curriculumWalk says; an observe
+// step types fromTerminal() when it gives a value (what curl showed).
+func walkStep(w *walker, l *lessons.Lesson, st *lessons.Step, fromTerminal func() string) {
+	w.t.Helper()
+	key := l.Slug + "/" + st.ID
+	walk, ok := curriculumWalk[key]
+	switch {
+	case st.Question != nil:
+		w.b.answerRight(l.Slug, st.ID)
+	case !ok:
+		w.t.Fatalf("no walk for step %s", key)
+	case st.Observe != nil:
+		v := fromTerminal()
+		if v == "" {
+			if walk.do != nil {
+				walk.do(w)
+			}
+			v = walk.observe(w)
+		}
+		w.observe(l, st.ID, v)
+	default:
+		walk.do(w)
+	}
 }
 
 // startSecondInstance starts, once, the second instance lesson 11 names, on

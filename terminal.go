@@ -145,7 +145,7 @@ func (a *app) lessonLink(c *fiber.Ctx) error {
 	}
 	a.log.Info("terminal linked", "key_prefix", ids.Prefix(s.row.Key), "learner", ids.Prefix(learner))
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	return c.SendString("Linked: this terminal's session " + ids.Prefix(s.row.Key) + "… now counts for the lesson progress of learner " + ids.Prefix(learner) +
+	return c.SendString("Linked: this terminal's session (key " + ids.Prefix(s.row.Key) + "…, as key_prefix in its /api/state) now counts for the lesson progress of learner " + ids.Prefix(learner) +
 		"… (the browser whose lesson page showed the code). Only the progress: this session stays " + user +
 		", with its own cart and CSRF token. Its steps tick on that lesson page; /api/state shows the link under session.progress_link.\n")
 }

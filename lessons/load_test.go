@@ -208,6 +208,7 @@ func TestLoadFSRejectsBadFileNames(t *testing.T) {
 		{"gap in numbering", map[string]string{"01-first.md": validLesson, "03-second.md": secondLesson}, "expected lesson number 02"},
 		{"name without number", map[string]string{"first.md": validLesson}, "name must look like 01-some-slug.md"},
 		{"same slug twice", map[string]string{"01-second.md": secondLesson, "02-second.md": secondLesson}, `duplicate slug "second"`},
+		{"the site's own address as a slug", map[string]string{"01-first.md": validLesson, "02-link.md": secondLesson}, "/lessons/link is the site's own address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

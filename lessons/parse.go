@@ -76,6 +76,11 @@ var (
 	labRef     = regexp.MustCompile(`/lab/([A-Za-z0-9_-]+)`)
 )
 
+// Actions are the site's own POST addresses under /lessons/ (docs/CONTRACT.md):
+// a lesson may quote them in its commands (the terminal's link), and no
+// lesson may take their names as its slug.
+var Actions = []string{"link", "reset"}
+
 // LoadFS parses and validates every NN-slug.md file at the root of fsys.
 // It reports every problem it finds, not just the first, so an instructor
 // fixes a lesson in one round. Files must be numbered 01, 02, … without gaps.
@@ -106,6 +111,10 @@ func LoadFS(fsys fs.FS) (*Catalog, error) {
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
+		}
+		if slices.Contains(Actions, m[2]) {
+			errs = append(errs, fmt.Errorf("%s: /lessons/%s is the site's own address, not a lesson: choose another slug", name, m[2]))
 			continue
 		}
 		l, links, err := parseLesson(m[2], data)
@@ -344,7 +353,7 @@ func parseLesson(slug string, data []byte) (*Lesson, []string, error) {
 	var links []string
 	for _, t := range texts {
 		for _, m := range lessonRef.FindAllStringSubmatch(t, -1) {
-			if !slices.Contains(links, m[1]) {
+			if !slices.Contains(links, m[1]) && !slices.Contains(Actions, m[1]) {
 				links = append(links, m[1])
 			}
 		}
