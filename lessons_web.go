@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -96,13 +97,19 @@ func (a *app) progressAtLogin(ctx context.Context, tx *db.Tx, s *session) error 
 		return err
 	}
 	if home != "" && home != s.row.Learner {
-		if err := tx.CopyProgress(ctx, db.LearnerOwner(s.row.Learner), db.LearnerOwner(home)); err != nil {
-			return err
+		// A session linked by a code (a terminal) counts for someone
+		// else's progress: it joins the account's learner without taking
+		// that progress along, or a classmate who read a link code off a
+		// screen could copy a learner's ticks into their own account.
+		if !s.row.LinkedAt.Valid {
+			if err := tx.CopyProgress(ctx, db.LearnerOwner(s.row.Learner), db.LearnerOwner(home)); err != nil {
+				return err
+			}
 		}
 		if err := tx.SetLearner(ctx, s.row.Key, home); err != nil {
 			return err
 		}
-		s.row.Learner = home
+		s.row.Learner, s.row.LinkedAt = home, sql.NullTime{}
 	}
 	rows, err := tx.Progress(ctx, s.row.ProgressOwner())
 	if err != nil {
@@ -408,6 +415,11 @@ func (a *app) lessonHint(c *fiber.Ctx) error {
 // or the account's once logged in).
 func (a *app) lessonsReset(c *fiber.Ctx) error {
 	err := a.change(c, func(ctx context.Context, tx *db.Tx, s *session) error {
+		if s.row.LinkedAt.Valid {
+			// A link lends a terminal's work to a learner; wiping the
+			// learner's progress is theirs to do, from their own browser.
+			return fiber.NewError(fiber.StatusConflict, "This session counts for another browser's lessons through a link code, so it cannot reset them: reset from that browser. Nothing was reset.")
+		}
 		s.progress = a.progressFrom(nil)
 		state(c).record(events.LessonReset, map[string]string{})
 		return tx.ResetProgress(ctx, s.row.ProgressOwner())

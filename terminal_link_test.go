@@ -121,6 +121,13 @@ func TestTerminalLinkCountsProgressOnly(t *testing.T) {
 		if strings.Contains(br.apiState().raw, `"progress_link":{`) {
 			t.Error("the browser itself is not linked by a code")
 		}
+		// Nor can the terminal wipe the learner's progress.
+		if r := term.submit("/lessons/reset", nil); r.Status != http.StatusConflict {
+			t.Errorf("a linked terminal's reset: %d, want 409", r.Status)
+		}
+		if !ticked(t, srv, learner, "the-session-record", "add") {
+			t.Fatal("a linked terminal reset the learner's progress")
+		}
 		// The browser's CSRF token is no good from the terminal.
 		before := dbSnapshot(t, srv)
 		tok := br.csrf("/login")
@@ -285,6 +292,49 @@ func TestLinkCodesCannotBeGuessedOrReplayed(t *testing.T) {
 		// terminal elsewhere still links with it.
 		if r := thief.link(right); r.Status != http.StatusOK {
 			t.Fatalf("a code refused by the throttle should still work once: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// A classmate who read a learner's link code off a screen links their own
+// terminal, then logs it in to their own account: the terminal joins their
+// account's learner, without the learner's ticks. A link lends the
+// terminal's work to the learner; it never lets the learner's progress out.
+func TestALinkedTerminalCannotCarryProgressAway(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		victim := srv.newBrowser(t)
+		victim.get("/lessons/the-session-record")
+		victim.add("1", "1")
+		learner, _, _ := sessionRow(t, srv, victim)
+		if !ticked(t, srv, learner, "the-session-record", "add") {
+			t.Fatal("setup: the victim's add step should be ticked")
+		}
+		code := victim.linkCode("the-session-record")
+
+		thief := srv.newBrowser(t)
+		if r := thief.signup("classmate", "classmate-pw"); r.Status != http.StatusSeeOther {
+			t.Fatalf("signup: %d", r.Status)
+		}
+		home, _, _ := sessionRow(t, srv, thief)
+		thief.submit("/logout", nil)
+		term := srv.newBrowser(t)
+		term.get("/")
+		if r := term.link(code); r.Status != http.StatusOK {
+			t.Fatalf("link: %d %s", r.Status, r.Body)
+		}
+		term.login("classmate", "classmate-pw")
+		got, linked, _ := sessionRow(t, srv, term)
+		if got != home || linked.Valid {
+			t.Fatalf("after logging in to their own account the terminal should be its home learner, unlinked: learner %q (home %q), linked_at %v", got, home, linked)
+		}
+		for _, step := range []string{"open", "add"} {
+			if ticked(t, srv, home, "the-session-record", step) {
+				t.Errorf("the victim's %s tick was copied into the classmate's account", step)
+			}
+		}
+		if !ticked(t, srv, learner, "the-session-record", "add") {
+			t.Error("the victim lost a tick")
 		}
 	})
 }
