@@ -197,6 +197,17 @@ func TestTerminalLinkCountsProgressOnly(t *testing.T) {
 		if q := term.apiState().quantities(); len(q) != 0 {
 			t.Errorf("unlinking touched the terminal's cart: %v", q)
 		}
+
+		// A second browser logged in to the learner's own account counts
+		// too (the account's home learner), and the box says so.
+		second := srv.newBrowser(t)
+		second.login("linkstudent", "linkstudent-pw")
+		br.login("linkstudent", "linkstudent-pw")
+		page = br.get("/lessons/the-session-record")
+		secondKey := ids.Prefix(ids.Hash(second.sessionID()))
+		if !strings.Contains(page.Body, `data-linked-key="`+secondKey+`"`) || !strings.Contains(page.Body, "logged in to your own account as linkstudent") {
+			t.Errorf("the lesson page should name the second browser %s… as logged in to the learner's own account", secondKey)
+		}
 	})
 }
 
