@@ -2,6 +2,7 @@ package labs
 
 import (
 	"context"
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -282,4 +283,28 @@ func TestExpiresAtAppliesTheLabsTimeouts(t *testing.T) {
 			t.Errorf("%s %s seen at +%s: expires %v (%v), want +%s", tc.lab.Slug, tc.mode, tc.seen.Sub(created), got.Sub(created), ok, tc.want.Sub(created))
 		}
 	}
+}
+
+// FuzzReadState: whatever a browser sends as the client-side value, every
+// design answers with a verdict (never a panic), and only a value it
+// accepted carries a state.
+func FuzzReadState(f *testing.F) {
+	l, _ := Find("client-side")
+	key, now := []byte("k"), time.Unix(1_800_000_000, 0)
+	good, _ := l.EncodeState(State{User: "alice", Cart: []Line{{Item: "Mug", PriceCents: 1200, Qty: 1}}, IssuedAt: now.Unix(), ID: "j"}, Signed, key)
+	badQty := base64.RawURLEncoding.EncodeToString([]byte(`{"user":"x","cart":[{"item":"Mug","price_cents":1,"qty":-5}],"iat":1,"jti":"j"}`))
+	for _, seed := range []string{"", good, good + "x", "e30", "e30.", ".", "%%%", `eyJ1c2VyIjoxfQ`, badQty, strings.Repeat("A", 100)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, m := range l.Modes() {
+			r := l.ReadState(v, m, key, now)
+			if r.Verdict == "" || r.Why == "" {
+				t.Fatalf("%s: %q gave no verdict", m, v)
+			}
+			if !r.Accepted() && (r.State.User != "" || len(r.State.Cart) > 0) && r.Verdict == VerdictMalformed {
+				t.Fatalf("%s: a malformed value kept a state: %+v", m, r.State)
+			}
+		}
+	})
 }
