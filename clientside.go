@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -52,11 +53,10 @@ type csReq struct {
 	value   string // the value as sent (cookie or Bearer token)
 	via     string // "cookie", "bearer" or ""
 	read    labs.Read
-	looked  bool            // the revocation list was asked
-	revoked *db.LabSession  // the row that came back, if any
-	changes []string        // what this request did
-	issued  string          // a value this response issued
-	cart    []csCartLineRow // the cart as the page shows it
+	looked  bool           // the revocation list was asked
+	revoked *db.LabSession // the row that came back, if any
+	changes []string       // what this request did
+	issued  string         // a value this response issued
 }
 
 func (r *csReq) change(s string) { r.changes = append(r.changes, s) }
@@ -304,7 +304,7 @@ func (a *app) csLogin(c *fiber.Ctx) error {
 	}
 	user, err := a.checkPassword(c, username, password)
 	if err != nil {
-		if err == db.ErrInvalidCredentials {
+		if errors.Is(err, db.ErrInvalidCredentials) {
 			r.change("Login failed: nothing was issued.")
 			return a.csRender(c, r, fiber.StatusUnauthorized, "home")
 		}
