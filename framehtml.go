@@ -13,8 +13,9 @@ import (
 // as HTML the templates print whole. html/template runs each {{action}}
 // through reflection and an escaper call of its own: the panels alone took
 // some 150 of them per page view, over half of the server's CPU for /cart.
-// Here each value is escaped once with html/template's own table, so the
-// bytes are the ones the templates wrote (TestFrameHTMLEscapesLikeTheTemplates).
+// Here each value is escaped once with template.HTMLEscapeString: the bytes
+// the templates wrote, but for '+', which html/template wrote as &#43; and
+// which is the same text either way (TestFrameHTMLEscapesLikeTheTemplates).
 // The static prose around them stays in views/partials.
 
 // frameWriter writes a response's fragments into one buffer; cut returns
