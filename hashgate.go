@@ -61,14 +61,16 @@ func newHashGate(slots int, maxWait time.Duration) *hashGate {
 // within seconds.
 func (g *hashGate) pace(now time.Time) time.Duration {
 	slots := time.Duration(len(g.started))
-	p := time.Duration(g.avg.Load()) / slots
+	avg := time.Duration(g.avg.Load())
+	p := avg / slots
+	paced := false
 	g.mu.Lock()
 	if k := min(g.nGaps, len(g.gaps)); k >= 4 {
 		var sum time.Duration
 		for _, d := range g.gaps[:k] {
 			sum += d
 		}
-		p = sum / time.Duration(k)
+		p, paced = sum/time.Duration(k), true
 	}
 	g.mu.Unlock()
 	shortest := time.Duration(-1)
@@ -80,6 +82,13 @@ func (g *hashGate) pace(now time.Time) time.Duration {
 		if e := now.Sub(time.Unix(0, t)); shortest < 0 || e < shortest {
 			shortest = e
 		}
+	}
+	// Before there is a pace, only hashes far past the average count: in
+	// the first second of a storm every hash is held up behind the storm's
+	// own page views, which is no slow machine (2 and 6 logins of 128 were
+	// turned away from waits under 10 s that way).
+	if !paced && shortest < 4*avg {
+		return p
 	}
 	return max(p, shortest/slots)
 }

@@ -177,3 +177,32 @@ func TestALoginPastTheQueueIsToldHowLongToWait(t *testing.T) {
 		b.login("alice", "wonderland") // the queue gone, the same person gets in
 	})
 }
+
+// The first second of a storm: no hash has finished yet and both are held
+// up behind the storm's page views, a few times the average. That is no
+// slow machine: the 120th login joins the queue (120 × 40 ms) instead of
+// being told to come back.
+func TestHashGateAdmitsAStormBeforeItsPaceIsKnown(t *testing.T) {
+	g := newHashGate(2, 10*time.Second)
+	g.avg.Store(int64(80 * time.Millisecond))
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	for range 2 {
+		go g.run(context.Background(), func() error { started <- struct{}{}; <-release; return nil })
+	}
+	defer close(release)
+	<-started
+	<-started
+	held := time.Now().Add(-300 * time.Millisecond).UnixNano() // held up, not stuck
+	g.started[0].Store(held)
+	g.started[1].Store(held)
+	g.waiting.Add(117) // this one is the 120th
+	defer g.waiting.Add(-117)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := g.run(ctx, func() error { return nil })
+	var busy errBusy
+	if errors.As(err, &busy) {
+		t.Fatalf("run = %v (retry %v): a storm's first second turned away", err, busy.Retry)
+	}
+}
