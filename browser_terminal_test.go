@@ -78,6 +78,10 @@ func TestBrowserLessonTicksFromALinkedTerminal(t *testing.T) {
 	if who := browserEval[string](t, ctx, `document.querySelector(".who")?.innerText ?? ""`); !strings.Contains(who, "Anonymous") {
 		t.Errorf("the browser should still be anonymous: %q", who)
 	}
+	// The linked box (its list and unlink button) meets the same axe-core bar.
+	for _, v := range axeCheck(t, ctx, readAxe(t)) {
+		t.Errorf("lesson 1 with a linked terminal: %s", v)
+	}
 	browserDo(t, ctx, chromedp.ScrollIntoView("#terminal"))
 	saveScreenshot(t, ctx, "lesson1-linked-terminal")
 	saveElementScreenshot(t, ctx, "#terminal", "lesson1-your-terminal")
