@@ -58,17 +58,14 @@ func (a *app) recordExchange(c *fiber.Ctx) error {
 	switch status := c.Response().StatusCode(); {
 	case rs.sess == nil:
 	case err == nil && status >= 300 && status < 400:
-		b, jerr := json.Marshal(a.exchangeOf(c))
-		if jerr != nil {
-			return jerr
-		}
+		rec := a.exchangeOf(c)
 		key, now := rs.sess.row.Key, a.now()
-		last = func(tx *db.Tx) error { return tx.PutExchange(ctx, key, string(b), now) }
+		last = func(tx *db.Tx) error { return tx.PutExchange(ctx, key, rec.finished, now) }
 	case hadOne:
 		// This POST answered with its own page: the older record is no
 		// longer the last request, so it must not turn up later.
 		key := rs.sess.row.Key
-		last = func(*db.Tx) error { return a.db.DeleteExchange(ctx, key) }
+		last = func(*db.Tx) error { return a.db.ForgetExchange(ctx, key) }
 	}
 	if ferr := w.Finish(ctx, last); ferr != nil {
 		if err != nil {
@@ -96,9 +93,21 @@ func (a *app) exchangeOf(c *fiber.Ctx) exchangeRecord {
 	for _, e := range rs.done {
 		r.Events = append(r.Events, [2]string{e.Kind, e.Detail})
 	}
-	// The record is written and the transaction committed right after.
-	r.Statements = append(rs.rec.Statements(), "REPLACE exchanges", "COMMIT")
+	r.Statements = rs.rec.Statements()
 	return r
+}
+
+// finished is the record as JSON with the statements that end the request:
+// its own write (an UPDATE, and an INSERT the first time) and the COMMIT,
+// which run right after.
+func (r exchangeRecord) finished(inserting bool) (string, error) {
+	r.Statements = append(r.Statements[:len(r.Statements):len(r.Statements)], "UPDATE exchanges")
+	if inserting {
+		r.Statements = append(r.Statements, "INSERT exchanges")
+	}
+	r.Statements = append(r.Statements, "COMMIT")
+	b, err := json.Marshal(r)
+	return string(b), err
 }
 
 // sentCookies is the request's Cookie header, cookie by cookie.
@@ -138,7 +147,7 @@ func (a *app) lastExchange(c *fiber.Ctx) *exchangeView {
 		a.log.Warn("unreadable exchange record", "err", err)
 		return nil
 	}
-	if err := a.db.DeleteExchange(c.UserContext(), rs.sess.row.Key); err != nil {
+	if err := a.db.ForgetExchange(c.UserContext(), rs.sess.row.Key); err != nil {
 		a.log.Warn("forget shown exchange", "err", err)
 	}
 	rs.lastExchange = ""

@@ -54,8 +54,8 @@ func TestTheLastFormIsKeptOnTheServerAndShownOnce(t *testing.T) {
 			t.Errorf("the login's exchange does not show Set-Cookie with the new ID %s…:\n%s", ids.Prefix(newID), last)
 		}
 		var n int
-		if err := srv.db.R.Get(&n, "SELECT COUNT(*) FROM exchanges"); err != nil || n != 0 {
-			t.Errorf("exchanges holds %d rows after every record was shown (%v)", n, err)
+		if err := srv.db.R.Get(&n, "SELECT COUNT(*) FROM exchanges WHERE data <> ''"); err != nil || n != 0 {
+			t.Errorf("exchanges holds %d records not yet shown after every record was shown (%v)", n, err)
 		}
 	})
 }

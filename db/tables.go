@@ -68,7 +68,7 @@ var NotCopied = map[string]string{
 	"schema_migrations": "each database records its own migrations",
 	"copy_runs":         "each target records the copies made into it",
 	"lab_sessions":      "attack-lab sessions are exercises of at most two hours; after a move the labs start afresh",
-	"exchanges":         "what a session's last form did, shown once on the next page; after a move it is simply not shown",
+	"exchanges":         "what a session's last form did, shown once on the next page (then blanked: one row per session that sent a form); after a move it is simply not shown",
 	"learner_codes":     "single-use codes that live minutes (a logout's resume code, a lesson page's link code for a terminal)",
 }
 
