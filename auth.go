@@ -179,7 +179,7 @@ func (a *app) logoutPost(c *fiber.Ctx) error {
 	}
 	now := a.now()
 	return a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
-		return tx.AddLearnerCode(c.UserContext(), db.CodeResume, ids.Hash(code), s.row.Learner, string(record), now.Add(resumeFor), now)
+		return tx.AddLearnerCode(c.UserContext(), db.CodeResume, ids.Hash(code), s.row.Learner, string(record), now.Add(resumeFor))
 	})
 }
 

@@ -80,7 +80,7 @@ func (a *app) terminal(c *fiber.Ctx) (*terminalBox, error) {
 	code := ids.NewCode()
 	now := a.now()
 	err := a.db.InTx(c.UserContext(), func(tx *db.Tx) error {
-		return tx.AddLearnerCode(c.UserContext(), db.CodeLink, ids.Hash(code), s.row.Learner, "", now.Add(linkFor), now)
+		return tx.AddLearnerCode(c.UserContext(), db.CodeLink, ids.Hash(code), s.row.Learner, "", now.Add(linkFor))
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"net/http"
 	"net/url"
@@ -262,6 +263,15 @@ func TestLinkCodesCannotBeGuessedOrReplayed(t *testing.T) {
 		stale := br.linkCode("http-forgets")
 		srv.clock.Advance(linkFor + time.Second)
 		refused("an expired code", stale, http.StatusNotFound)
+		// The minute's sweep forgets it (and the other codes past their time).
+		if _, err := srv.db.DeleteExpiredSessions(context.Background(), srv.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		var left int
+		srv.db.W.Get(&left, srv.db.W.Rebind("SELECT COUNT(*) FROM learner_codes WHERE code_hash = ?"), ids.Hash(stale))
+		if left != 0 {
+			t.Error("the sweep left an expired link code behind")
+		}
 		br.get("/") // the browser's session is still live (idle 30 minutes)
 
 		// Two terminals race with one code: exactly one links.

@@ -106,12 +106,11 @@ const (
 )
 
 // AddLearnerCode stores a code's hash for a learner, with its purpose and a
-// record to hand on (a logout's, shown by the next page; "" for a link),
-// and forgets the codes that expired unused.
-func (tx *Tx) AddLearnerCode(ctx context.Context, purpose, codeHash, learner, record string, expires, now time.Time) error {
-	if _, err := tx.exec(ctx, `DELETE FROM learner_codes WHERE expires_at < ?`, now); err != nil {
-		return err
-	}
+// record to hand on (a logout's, shown by the next page; "" for a link).
+// Codes that expire unused go with the minute's sweep of expired sessions
+// (DeleteExpiredSessions), not here: every lesson page view mints one, and
+// a scan of the table per view would grow with the class.
+func (tx *Tx) AddLearnerCode(ctx context.Context, purpose, codeHash, learner, record string, expires time.Time) error {
 	_, err := tx.exec(ctx, `INSERT INTO learner_codes (code_hash, purpose, learner, record, expires_at) VALUES (?, ?, ?, ?, ?)`, codeHash, purpose, learner, record, expires)
 	return err
 }

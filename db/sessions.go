@@ -275,11 +275,15 @@ func (tx *Tx) DeleteOtherSessions(ctx context.Context, userID int64, keep string
 // DeleteExpiredSessions sweeps rows past their expiry and says how many went
 // (Django's clearsessions). The progress and lab switches of learners left
 // without a session go with them: nobody can reach them any more (an
-// account's home learner stays: its next login joins it).
+// account's home learner stays: its next login joins it); so do learner
+// codes (resume, link) that expired unused.
 func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	r, err := d.exec(ctx, d.W, SweepQuery, now)
 	if err != nil {
 		return 0, err
+	}
+	if _, err := d.exec(ctx, d.W, "DELETE FROM learner_codes WHERE expires_at < ?", now); err != nil {
+		return 0, fmt.Errorf("sweep learner codes: %w", err)
 	}
 	for _, q := range []string{
 		"DELETE FROM lesson_progress WHERE owner LIKE 'l:%' AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.learner = SUBSTRING(lesson_progress.owner, 3))" +
