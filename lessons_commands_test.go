@@ -225,8 +225,18 @@ func TestEveryLessonCommandRuns(t *testing.T) {
 		}
 	}
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
-		w := &walker{t: t, root: t, dbURL: dbURL, srv: srv, b: srv.newBrowser(t), user: "termlearner", pass: "termlearner-pw"}
+		// Lesson 11 starts a second instance on the next port: the server
+		// takes a port whose next one is free, and keeps it at lesson 5's
+		// restart (a random port's neighbour may be anyone's).
+		addr := ""
+		at := func(c *config) {
+			if addr == "" {
+				addr = portPairAddr(t)
+			}
+			c.Addr = addr
+		}
+		srv := startServer(t, dbURL, at)
+		w := &walker{t: t, root: t, dbURL: dbURL, srv: srv, b: srv.newBrowser(t), user: "termlearner", pass: "termlearner-pw", opts: []serverOption{at}}
 		w.b.get("/")
 		dir := t.TempDir()
 		typed := w.user + "\n" + w.pass + "\n"
@@ -334,6 +344,27 @@ func walkStep(w *walker, l *lessons.Lesson, st *lessons.Step, fromTerminal func(
 	default:
 		walk.do(w)
 	}
+}
+
+// portPairAddr is a loopback address whose port and the next one are both
+// free right now.
+func portPairAddr(t *testing.T) string {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		next, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1)))
+		l.Close()
+		if err == nil {
+			next.Close()
+			return l.Addr().String()
+		}
+	}
+	t.Fatal("no two free neighbouring ports on 127.0.0.1")
+	return ""
 }
 
 // startSecondInstance starts, once, the second instance lesson 11 names, on

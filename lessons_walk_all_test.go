@@ -31,6 +31,8 @@ type walker struct {
 	// user and pass: the learner's own account (sign-up); the demo account
 	// alice when empty.
 	user, pass string
+	// opts start the server again at a restart (the same address, say).
+	opts []serverOption
 }
 
 func (w *walker) account() (user, pass string) {
@@ -75,7 +77,7 @@ func (w *walker) logout(slug string) {
 func (w *walker) restart() {
 	w.t.Helper()
 	w.srv.stop()
-	w.srv = startServer(w.root, w.dbURL)
+	w.srv = startServer(w.root, w.dbURL, w.opts...)
 	w.b.srv = w.srv
 }
 
