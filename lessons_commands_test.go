@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"html"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -347,15 +348,18 @@ func walkStep(w *walker, l *lessons.Lesson, st *lessons.Step, fromTerminal func(
 }
 
 // portPairAddr is a loopback address whose port and the next one are both
-// free right now.
+// free right now, below Linux's ephemeral range (32768 on): the server stops
+// and starts again on it at lesson 5's restart, and a port from that range
+// can meanwhile become the local end of any outgoing connection (a MariaDB
+// client's, say), which made the restart fail with "address in use".
 func portPairAddr(t *testing.T) string {
 	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		port := l.Addr().(*net.TCPAddr).Port
 		next, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1)))
 		l.Close()
 		if err == nil {
@@ -363,7 +367,7 @@ func portPairAddr(t *testing.T) string {
 			return l.Addr().String()
 		}
 	}
-	t.Fatal("no two free neighbouring ports on 127.0.0.1")
+	t.Fatal("no two free neighbouring ports on 127.0.0.1 between 20000 and 32000")
 	return ""
 }
 
