@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,6 +50,7 @@ type config struct {
 	keep      bool
 	cpuprof   string
 	srvprof   string
+	oneAddr   bool // every learner from 127.0.0.1, as behind one NAT
 }
 
 type account struct{ name, pass string }
@@ -78,6 +80,9 @@ type runner struct {
 	srv    *server
 	tr     *http.Transport
 	users  []account
+
+	machinesMu sync.Mutex
+	machines   []*http.Transport // one per learner sent from an address of its own
 
 	loginOK, loginBusy, loginDeferred atomic.Int64
 	login503, login429                atomic.Int64
@@ -113,6 +118,7 @@ func Run(args []string, out io.Writer, startInProcess StartFunc) error {
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary SQLite database and server log")
 	fs.StringVar(&cfg.cpuprof, "cpuprofile", "", "write a CPU profile of this process to FILE (with -inprocess it covers the server: go tool pprof FILE)")
 	fs.StringVar(&cfg.srvprof, "serverprofile", "", "write a CPU profile of the child server to FILE (the first server start)")
+	fs.BoolVar(&cfg.oneAddr, "one-address", false, "send every learner from 127.0.0.1, as a class behind one NAT (default toward a loopback server on Linux: each learner from an address of its own, 127.3.x.y, as a class at its own machines)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -144,6 +150,7 @@ func Run(args []string, out io.Writer, startInProcess StartFunc) error {
 	rn := &runner{cfg: cfg, out: out, inProc: startInProcess}
 	rn.tr = &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 90 * time.Second}
 	defer rn.tr.CloseIdleConnections()
+	defer rn.closeMachines()
 
 	tmp, err := os.MkdirTemp("", "sessionlab-loadtest-")
 	if err != nil {
@@ -392,9 +399,54 @@ func (rn *runner) user(i int) account { return rn.users[i%len(rn.users)] }
 func (rn *runner) learners(n int, st *stats) []*learner {
 	ls := make([]*learner, n)
 	for i := range ls {
-		ls[i] = newLearner(rn.srv.url, rn.tr, st)
+		ls[i] = newLearner(rn.srv.url, rn.machine(), st)
 	}
 	return ls
+}
+
+// spread says whether learners are sent from addresses of their own: toward
+// a loopback server on Linux, where all of 127.0.0.0/8 is this machine's,
+// unless -one-address. A class at its own machines is what the server's
+// per-address limits are made for; from one address, a load run's learners
+// log in far more often than a class behind one NAT and meet the limit of
+// logins a minute from one address (throttle.go).
+func (rn *runner) spread() bool {
+	if rn.cfg.oneAddr || runtime.GOOS != "linux" {
+		return false
+	}
+	u, err := url.Parse(rn.srv.url)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.To4() != nil && ip.IsLoopback()
+}
+
+// machine is the transport of the next learner: with spread, one of its own
+// whose connections all leave from the next address 127.3.x.y (every
+// learner of the run a machine of its own, across modes), else the shared
+// one.
+func (rn *runner) machine() *http.Transport {
+	if !rn.spread() {
+		return rn.tr
+	}
+	rn.machinesMu.Lock()
+	defer rn.machinesMu.Unlock()
+	i := len(rn.machines) + 1
+	ip := net.IPv4(127, 3, byte(i>>8), byte(i))
+	t := rn.tr.Clone()
+	t.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}).DialContext
+	rn.machines = append(rn.machines, t)
+	return t
+}
+
+// closeMachines closes every learner's idle connections.
+func (rn *runner) closeMachines() {
+	rn.machinesMu.Lock()
+	defer rn.machinesMu.Unlock()
+	for _, t := range rn.machines {
+		t.CloseIdleConnections()
+	}
 }
 
 func tail(s string, n int) string {
@@ -416,6 +468,11 @@ func (rn *runner) header() {
 	}
 	fmt.Fprintf(rn.out, "server: %s, database %s (%s), %s; learners %d, think %v, %v per mode\n",
 		rn.srv.url, rn.srv.dialect, maskedDB(rn.cfg.dbURL), where, rn.cfg.learners, rn.cfg.think, rn.cfg.duration)
+	from := "each learner from an address of its own (127.3.x.y), as a class at its own machines"
+	if !rn.spread() {
+		from = "every learner from one address, as a class behind one NAT (the server's per-address limits apply to all together)"
+	}
+	fmt.Fprintf(rn.out, "learners: %s\n", from)
 	fmt.Fprintf(rn.out, "start-up (fresh database: migrate + seed): first /healthz 200 after %v\n", ms(rn.startupFirst))
 	fmt.Fprintf(rn.out, "machine load average at start: %s (other processes share these cores: compare ratios, not absolutes)\n", loadAvg())
 }

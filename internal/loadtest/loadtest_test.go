@@ -1,8 +1,11 @@
 package loadtest
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -101,5 +104,50 @@ func TestWrongRefusalsAreThoseALaterLoginBeat(t *testing.T) {
 	}
 	if n := wrongRefusals(tries, 10*time.Second); n != 1 {
 		t.Fatalf("wrongRefusals = %d, want 1", n)
+	}
+}
+
+// Toward a loopback server each learner is a machine of its own: every
+// request of one learner leaves from one address, and no two learners share
+// one (the server's per-address limits are for a class at its own machines).
+// With -one-address they all come from 127.0.0.1, as behind one NAT.
+func TestEachLearnerComesFromAnAddressOfItsOwn(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux routes all of 127.0.0.0/8 to this machine")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		w.Write([]byte(host))
+	}))
+	defer srv.Close()
+	for _, one := range []bool{false, true} {
+		rn := &runner{cfg: config{oneAddr: one}, srv: &server{url: srv.URL}, tr: &http.Transport{}}
+		ls := rn.learners(4, newStats())
+		seen := map[string]int{}
+		for i, l := range ls {
+			var first string
+			for range 3 {
+				r, err := l.get(context.Background(), "/", "GET /")
+				if err != nil {
+					t.Fatalf("one-address %v, learner %d: %v", one, i, err)
+				}
+				if first == "" {
+					first = r.body
+				} else if r.body != first {
+					t.Errorf("one-address %v: learner %d came from %s, then from %s", one, i, first, r.body)
+				}
+			}
+			seen[first]++
+		}
+		rn.closeMachines()
+		rn.tr.CloseIdleConnections()
+		switch {
+		case one && (len(seen) != 1 || seen["127.0.0.1"] != 4):
+			t.Errorf("-one-address: learners came from %v, want all four from 127.0.0.1", seen)
+		case !one && len(seen) != 4:
+			t.Errorf("learners came from %v, want four addresses, one each", seen)
+		case !one && seen["127.0.0.1"] > 0:
+			t.Errorf("a learner came from 127.0.0.1 without -one-address: %v", seen)
+		}
 	}
 }
