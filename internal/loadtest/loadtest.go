@@ -16,7 +16,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -411,15 +410,7 @@ func (rn *runner) learners(n int, st *stats) []*learner {
 // log in far more often than a class behind one NAT and meet the limit of
 // logins a minute from one address (throttle.go).
 func (rn *runner) spread() bool {
-	if rn.cfg.oneAddr || runtime.GOOS != "linux" {
-		return false
-	}
-	u, err := url.Parse(rn.srv.url)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(u.Hostname())
-	return ip != nil && ip.To4() != nil && ip.IsLoopback()
+	return !rn.cfg.oneAddr && runtime.GOOS == "linux" && loopbackV4(rn.srv.url)
 }
 
 // machine is the transport of the next learner: with spread, one of its own

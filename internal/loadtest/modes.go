@@ -456,11 +456,7 @@ func (rn *runner) sessions() *result {
 // comes from its own 127.x.y.z address (all loopback on Linux), as from
 // that many machines.
 func manyClients(base string, tr *http.Transport) http.RoundTripper {
-	u, err := url.Parse(base)
-	if err != nil {
-		return tr
-	}
-	if ip := net.ParseIP(u.Hostname()); ip == nil || ip.To4() == nil || !ip.IsLoopback() {
+	if !loopbackV4(base) {
 		return tr
 	}
 	var n atomic.Uint32
@@ -472,6 +468,18 @@ func manyClients(base string, tr *http.Transport) http.RoundTripper {
 		return d.DialContext(ctx, network, addr)
 	}
 	return t
+}
+
+// loopbackV4 says whether base is an IPv4 loopback address, toward which a
+// client may send from any 127.x.y.z (on Linux, all of 127.0.0.0/8 is the
+// machine's).
+func loopbackV4(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.To4() != nil && ip.IsLoopback()
 }
 
 func mb(b int64) string {
