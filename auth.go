@@ -119,14 +119,20 @@ func busyError(c *fiber.Ctx, busy errBusy) error {
 	return fiber.NewError(fiber.StatusServiceUnavailable, "The server is busy checking other passwords. Nothing was changed: try again in "+secs+" seconds.")
 }
 
-// authenticate runs the bcrypt comparison through the hash gate: a burst of
-// logins queues instead of starving page views, and a login that would wait
-// too long gets errBusy at once (503 with Retry-After), never a timeout.
+// authenticate reads the user, then runs the bcrypt comparison through the
+// hash gate: a burst of logins queues instead of starving page views, and a
+// login that would wait too long gets errBusy at once (503 with
+// Retry-After), never a timeout. The read comes first so that a hash slot
+// never holds its core's turn while the database answers.
 func (a *app) authenticate(ctx context.Context, username, password string) (*db.User, error) {
+	u, err := a.db.UserByName(ctx, username)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return nil, err
+	}
 	var user *db.User
-	err := a.hashes.run(ctx, func() error {
+	err = a.hashes.run(ctx, func() error {
 		var err error
-		user, err = a.db.Authenticate(ctx, username, password)
+		user, err = db.CheckPassword(u, password)
 		return err
 	})
 	return user, err

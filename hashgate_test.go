@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestHashGateTurnsAwayALoginThatWouldWaitTooLong(t *testing.T) {
@@ -205,4 +207,48 @@ func TestHashGateAdmitsAStormBeforeItsPaceIsKnown(t *testing.T) {
 	if errors.As(err, &busy) {
 		t.Fatalf("run = %v (retry %v): a storm's first second turned away", err, busy.Retry)
 	}
+}
+
+// A login reads its user before it queues for a hash slot, so a slot never
+// holds its core's turn while the database answers. Seen from outside: a
+// password changed while the login waits in the queue is not the one
+// checked (the row was read on arrival).
+func TestALoginReadsItsUserBeforeItQueuesForAHash(t *testing.T) {
+	forEachDB(t, func(t *testing.T, url string) {
+		s := startServer(t, url)
+		b := s.newBrowser(t)
+		b.get("/login")
+		g := s.app.hashes
+		var held []int
+		for range cap(g.free) { // every slot taken: the login queues
+			held = append(held, <-g.free)
+		}
+		done := make(chan int, 1)
+		go func() {
+			done <- b.submit("/login", neturl.Values{"username": {"alice"}, "password": {"wonderland"}}).Status
+		}()
+		deadline := time.Now().Add(10 * time.Second)
+		for g.waiting.Load() < 1 {
+			if time.Now().After(deadline) {
+				t.Fatal("the login never queued for a hash")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte("changed while queued"), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.app.db.W.Exec(s.app.db.W.Rebind("UPDATE users SET password_hash = ? WHERE username = ?"), string(hash), "alice"); err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range held {
+			g.free <- i
+		}
+		if st := <-done; st != http.StatusSeeOther {
+			t.Fatalf("login with the password alice had when it arrived: status %d, want 303 (the user was read inside the hash slot)", st)
+		}
+		if st := b.apiState(); st.Session == nil || !st.Session.Authenticated {
+			t.Fatal("the login did not log the session in")
+		}
+	})
 }

@@ -42,17 +42,17 @@ func (d *DB) UserByName(ctx context.Context, username string) (*User, error) {
 	return &u, nil
 }
 
-// Authenticate checks a username and password: the user on success,
-// ErrInvalidCredentials when either is wrong. It costs one bcrypt comparison
-// either way; callers bound how many run at once.
-func (d *DB) Authenticate(ctx context.Context, username, password string) (*User, error) {
-	u, err := d.UserByName(ctx, username)
-	if errors.Is(err, ErrNotFound) {
+// CheckPassword checks a password against a user already read (u nil: no
+// such user, UserByName's ErrNotFound): u on success, else
+// ErrInvalidCredentials. It costs one bcrypt comparison either way; an
+// unknown name is compared against a dummy hash, so a failed
+// login takes as long whether or not the account exists. The server reads
+// the user first and queues only this for a core (hashgate.go), so a hash
+// slot never waits on the database.
+func CheckPassword(u *User, password string) (*User, error) {
+	if u == nil {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return nil, ErrInvalidCredentials
-	}
-	if err != nil {
-		return nil, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		return nil, ErrInvalidCredentials
