@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -234,6 +235,18 @@ func titleOf(body string) string {
 		return "(" + m[1] + ")"
 	}
 	return fmt.Sprintf("(%.80s)", strings.TrimSpace(body)) // %.Ns cuts at N characters, never inside one
+}
+
+// pause is one learner's time on a page before the next click: drawn
+// uniformly from half to one and a half times d, so d on average. Learners
+// pausing exactly d click in step: 32 of them sent their forms within the
+// same millisecond, flow after flow, a burst of writes no class makes, and
+// the database's queue for it was most of the non-login p99.
+func pause(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d+1)
 }
 
 // think waits like a learner reading the page; it ends early when the run does.

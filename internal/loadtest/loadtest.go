@@ -110,7 +110,7 @@ func Run(args []string, out io.Writer, startInProcess StartFunc) error {
 	fs.IntVar(&cfg.storm, "storm", 64, "learners logging in within one second (login-storm)")
 	fs.IntVar(&cfg.sessions, "sessions", 10000, "sessions to create (sessions mode)")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "length of each mode")
-	fs.DurationVar(&cfg.think, "think", 100*time.Millisecond, "pause between a learner's clicks (flow, login-storm); read and ceiling never pause")
+	fs.DurationVar(&cfg.think, "think", 100*time.Millisecond, "a learner's mean pause between clicks (flow, login-storm), each drawn from half to one and a half times it so learners do not click in step; read and ceiling never pause")
 	fs.StringVar(&cfg.url, "url", "", "test an already running server at this base URL instead of starting one (logs in as alice/bob; no server CPU figures)")
 	fs.BoolVar(&cfg.inprocess, "inprocess", false, "run the server inside this process (CPU figures then include the client)")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit non-zero when a target is missed (errors always fail the run)")

@@ -151,3 +151,31 @@ func TestEachLearnerComesFromAnAddressOfItsOwn(t *testing.T) {
 		}
 	}
 }
+
+// A learner's pauses average the think time but differ from click to click
+// and learner to learner: learners pausing exactly alike click in step.
+func TestPausesSpreadAroundTheThinkTime(t *testing.T) {
+	const d = 100 * time.Millisecond
+	var sum time.Duration
+	seen := map[time.Duration]bool{}
+	lo, hi := time.Hour, time.Duration(0)
+	const n = 20000
+	for range n {
+		p := pause(d)
+		sum += p
+		seen[p] = true
+		lo, hi = min(lo, p), max(hi, p)
+	}
+	if lo < d/2 || hi > d*3/2 {
+		t.Fatalf("pauses from %v to %v, want within %v..%v", lo, hi, d/2, d*3/2)
+	}
+	if mean := sum / n; mean < d-2*time.Millisecond || mean > d+2*time.Millisecond {
+		t.Fatalf("mean pause %v, want %v", mean, d)
+	}
+	if hi-lo < d*9/10 || len(seen) < n/2 {
+		t.Fatalf("pauses span only %v..%v (%d distinct): learners click in step", lo, hi, len(seen))
+	}
+	if pause(0) != 0 {
+		t.Fatal("-think 0 pauses")
+	}
+}

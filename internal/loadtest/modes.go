@@ -192,7 +192,7 @@ func (rn *runner) loginNote() string {
 // oneFlow: catalog → product → add ×3 → cart → login → cart → /api/state →
 // logout → /account (must redirect).
 func (rn *runner) oneFlow(ctx context.Context, l *learner, u account) error {
-	step := func(err error) bool { return err == nil && think(ctx, rn.cfg.think) }
+	step := func(err error) bool { return err == nil && think(ctx, pause(rn.cfg.think)) }
 	if _, err := l.get(ctx, "/", "GET /"); !step(err) {
 		return fmt.Errorf("stopped")
 	}
@@ -358,7 +358,7 @@ func (rn *runner) loginStorm() *result {
 					} else {
 						l.st = warm
 					}
-					if _, err := l.get(ctx, p, "GET "+routeOf(p)); err != nil || !think(ctx, rn.cfg.think) {
+					if _, err := l.get(ctx, p, "GET "+routeOf(p)); err != nil || !think(ctx, pause(rn.cfg.think)) {
 						return
 					}
 				}
