@@ -114,9 +114,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 				t.Errorf("malformed cookie %q: %d %s", ids.Cut(cookie, 20), r.Status, ids.Cut(r.Body, 200))
 			}
 		}
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
-		req.Header.Set("Cookie", cookieName+"="+strings.Repeat("x", 20000))
-		if r := srv.newBrowser(t).do(req); r.Status != http.StatusRequestHeaderFieldsTooLarge {
+		// Raw, as the 413 above: a net/http client writes its headers 4 KB
+		// at a time, and the server's answer and close can reset the write.
+		if r := srv.sendRaw(t, "GET / HTTP/1.1\r\nHost: a\r\nCookie: "+cookieName+"="+strings.Repeat("x", 20000)+"\r\n\r\n"); r.Status != http.StatusRequestHeaderFieldsTooLarge {
 			t.Errorf("20 KB cookie: %d, want 431", r.Status)
 		}
 		if after := dbSnapshot(t, srv); after != before {

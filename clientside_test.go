@@ -285,7 +285,9 @@ func TestClientSideLabBadInput(t *testing.T) {
 			}
 		}
 		// A cookie too big for the request's headers: 431, said plainly.
-		if r := csAccountWith(s, t, "weak", strings.Repeat("A", labs.MaxValue+10)); r.Status != http.StatusRequestHeaderFieldsTooLarge {
+		// Raw: the server answers before reading the rest, and a net/http
+		// client still writing its headers may report a reset instead.
+		if r := s.sendRaw(t, "GET /lab/client-side/site/account?mode=weak HTTP/1.1\r\nHost: a\r\nCookie: "+csCookie+"="+strings.Repeat("A", labs.MaxValue+10)+"\r\n\r\n"); r.Status != http.StatusRequestHeaderFieldsTooLarge {
 			t.Errorf("an oversized cookie: %d, want 431", r.Status)
 		}
 		for _, tc := range []struct {
